@@ -2,6 +2,7 @@
 #include "constraint.h"
 
 #include "regex_parser.h"
+#include "typed_targets.h"
 
 namespace sgl::constraint {
 
@@ -12,6 +13,17 @@ std::shared_ptr<LazyDfa> compile(const Rx& rx, const CompileOptions& options) {
 
 std::shared_ptr<LazyDfa> compile_regex(std::string_view pattern, const CompileOptions& options) {
   return compile(parse_regex(pattern), options);
+}
+
+std::shared_ptr<LazyDfa> compile_json_schema(std::string_view schema_text,
+                                             const JsonSchemaOptions& schema_options,
+                                             const CompileOptions& options) {
+  return compile(json_schema_to_rx(schema_text, schema_options), options);
+}
+
+std::shared_ptr<LazyDfa> compile_choices(const std::vector<std::string>& choices,
+                                         const CompileOptions& options) {
+  return compile(rx_choices(choices), options);
 }
 
 }  // namespace sgl::constraint

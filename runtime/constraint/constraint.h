@@ -7,6 +7,7 @@
 #include <string_view>
 #include <vector>
 
+#include "json_schema.h"
 #include "lazy_dfa.h"
 #include "rx.h"
 
@@ -21,5 +22,10 @@ struct CompileOptions {
 std::shared_ptr<LazyDfa> compile(const Rx& rx, const CompileOptions& options = {});
 std::shared_ptr<LazyDfa> compile_regex(std::string_view pattern,
                                        const CompileOptions& options = {});
+std::shared_ptr<LazyDfa> compile_json_schema(std::string_view schema_text,
+                                             const JsonSchemaOptions& schema_options = {},
+                                             const CompileOptions& options = {});
+std::shared_ptr<LazyDfa> compile_choices(const std::vector<std::string>& choices,
+                                         const CompileOptions& options = {});
 
 }  // namespace sgl::constraint
