@@ -1,0 +1,102 @@
+// The mask walk: a preorder scan of the token trie carrying the automaton state per depth; a
+// node whose byte leads to the dead state skips its whole subtree, so the cost is proportional
+// to the number of live token prefixes, not to the vocabulary size.
+#include "token_masker.h"
+
+#include <algorithm>
+
+namespace sgl::constraint {
+
+TokenMasker::TokenMasker(std::shared_ptr<LazyDfa> dfa, std::shared_ptr<const TokenTrie> trie,
+                         size_t cache_bytes)
+    : dfa_(std::move(dfa)), trie_(std::move(trie)), cache_bytes_(cache_bytes) {}
+
+bool TokenMasker::is_eos(int32_t token) const {
+  const auto& eos = trie_->vocab().eos_ids;
+  return std::find(eos.begin(), eos.end(), token) != eos.end();
+}
+
+TokenMask TokenMasker::compute(int32_t state) {
+  const Vocabulary& vocab = trie_->vocab();
+  TokenMask m(vocab.size());
+  if (state == LazyDfa::kDead) return m;
+  const auto& nodes = trie_->nodes();
+  const int32_t* ids = trie_->token_ids().data();
+  const TokenTrie::Node* nd = nodes.data();
+  LazyDfa& dfa = *dfa_;
+  size_t n = nodes.size() - 1;  // last node is the sentinel
+  stack_.resize(70000);
+  int32_t* st = stack_.data();
+  st[0] = state;
+  for (size_t i = 1; i < n;) {
+    const TokenTrie::Node& x = nd[i];
+    int32_t s = dfa.next(st[x.depth - 1], x.byte);
+    if (s == LazyDfa::kDead) {
+      i = x.end;
+      continue;
+    }
+    st[x.depth] = s;
+    for (uint32_t k = x.tok_begin, e = nd[i + 1].tok_begin; k < e; ++k) m.set(ids[k]);
+    ++i;
+  }
+  if (dfa.accepting(state))
+    for (int32_t e : vocab.eos_ids) m.set(e);
+  return m;
+}
+
+std::shared_ptr<const TokenMask> TokenMasker::intern(TokenMask m) {
+  uint64_t h = 1469598103934665603ull;
+  for (uint32_t w : m.words) h = (h ^ w) * 1099511628211ull;
+  auto range = unique_.equal_range(h);
+  for (auto it = range.first; it != range.second; ++it)
+    if (*it->second == m) return it->second;
+  auto p = std::make_shared<const TokenMask>(std::move(m));
+  unique_.emplace(h, p);
+  stats_.bytes += p->words.size() * sizeof(uint32_t);
+  return p;
+}
+
+void TokenMasker::evict() {
+  while (stats_.bytes > cache_bytes_ && !lru_.empty()) {
+    int32_t victim = lru_.back();
+    lru_.pop_back();
+    by_state_.erase(victim);
+    // Drop unique masks no state refers to any more.
+    for (auto it = unique_.begin(); it != unique_.end();) {
+      if (it->second.use_count() == 1) {
+        stats_.bytes -= it->second->words.size() * sizeof(uint32_t);
+        it = unique_.erase(it);
+      } else {
+        ++it;
+      }
+    }
+  }
+}
+
+std::shared_ptr<const TokenMask> TokenMasker::mask(int32_t state) {
+  auto it = by_state_.find(state);
+  if (it != by_state_.end()) {
+    ++stats_.hits;
+    lru_.splice(lru_.begin(), lru_, it->second.lru);
+    return it->second.mask;
+  }
+  ++stats_.misses;
+  auto p = intern(compute(state));
+  lru_.push_front(state);
+  by_state_.emplace(state, Entry{p, lru_.begin()});
+  evict();
+  stats_.cached_states = by_state_.size();
+  stats_.unique_masks = unique_.size();
+  return p;
+}
+
+int32_t TokenMasker::advance(int32_t state, int32_t token) {
+  if (is_eos(token)) return dfa_->accepting(state) ? state : LazyDfa::kDead;
+  const Vocabulary& vocab = trie_->vocab();
+  if (token < 0 || static_cast<size_t>(token) >= vocab.size()) return LazyDfa::kDead;
+  if (vocab.special[token] && !trie_->include_special()) return LazyDfa::kDead;
+  if (vocab.tokens[token].empty()) return LazyDfa::kDead;
+  return dfa_->walk(state, vocab.tokens[token]);
+}
+
+}  // namespace sgl::constraint
