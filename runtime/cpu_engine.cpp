@@ -1,0 +1,308 @@
+// Forward pass of the CPU engine. All new tokens of all sequences form one [T, dim] activation
+// matrix, so every weight is streamed once per step whatever the mix of prefill and decode;
+// only attention is per sequence, reading K/V through each sequence's slot list.
+#include "cpu_engine.h"
+
+#include <cmath>
+#include <cstring>
+#include <stdexcept>
+#include <string>
+
+#include "cpu_kernels.h"
+
+namespace sgl {
+
+struct CpuEngine::ActBuf {
+  ActBuf(const float* x_, int64_t ldx_, int n_, int64_t cols_, ThreadPool* pool_)
+      : x(x_), ldx(ldx_), n(n_), cols(cols_), pool(pool_) {}
+  const float* x;
+  int64_t ldx;
+  int n;
+  int64_t cols;
+  bool have_q8 = false, have_bf = false;
+  std::vector<int8_t> q;
+  std::vector<float> qd;
+  std::vector<int32_t> qs;
+  std::vector<uint16_t> bf;
+  ThreadPool* pool;
+
+  cpu::Acts get(DType dt) {
+    const auto& K = cpu::kernels();
+    cpu::Acts a;
+    a.x = x;
+    a.ldx = ldx;
+    a.n = n;
+    a.cols = cols;
+    if ((dt == DType::Q8_0 || dt == DType::Q4_0) && !have_q8) {
+      int64_t nb = cols / kQBlock;
+      q.resize((size_t)n * cols);
+      qd.resize((size_t)n * nb);
+      qs.resize((size_t)n * nb);
+      pool->parallel_for(n, 1, [&](int64_t t0, int64_t t1) {
+        for (int64_t t = t0; t < t1; ++t)
+          K.quantize_row_q8(x + t * ldx, cols, q.data() + t * cols, qd.data() + t * nb, qs.data() + t * nb);
+      });
+      have_q8 = true;
+    }
+    if (dt == DType::BF16 && !have_bf) {
+      bf.resize((size_t)n * cols);
+      pool->parallel_for(n, 1, [&](int64_t t0, int64_t t1) {
+        for (int64_t t = t0; t < t1; ++t) K.row_to_bf16(x + t * ldx, cols, bf.data() + t * cols);
+      });
+      have_bf = true;
+    }
+    a.q = q.data();
+    a.qd = qd.data();
+    a.qs = qs.data();
+    a.bf = bf.data();
+    return a;
+  }
+};
+
+CpuEngine::CpuEngine(std::shared_ptr<const Model> model, const CpuEngineOptions& opt)
+    : model_(std::move(model)),
+      pool_(opt.threads),
+      kv_(model_->config, opt.kv_slots > 0 ? opt.kv_slots : std::min(model_->config.max_seq_len, 8192)) {}
+
+const char* CpuEngine::isa() const { return cpu::kernels().isa; }
+
+std::unique_ptr<Engine> make_cpu_engine(std::shared_ptr<const Model> model, const CpuEngineOptions& opt) {
+  return std::make_unique<CpuEngine>(std::move(model), opt);
+}
+
+void CpuEngine::matmul(const Matrix& w, ActBuf& a, float* y, int64_t ldy) {
+  const Matrix* ws[1] = {&w};
+  float* ys[1] = {y};
+  int64_t ld[1] = {ldy};
+  matmul3(*ws, 1, a, ys, ld);
+}
+
+// Several matrices sharing one input (q/k/v, gate/up) run as one parallel region over their
+// concatenated rows, halving the number of thread synchronisations per layer.
+void CpuEngine::matmul3(const Matrix* ws, int nw, ActBuf& a, float* const* ys, const int64_t* ldys) {
+  const auto& K = cpu::kernels();
+  cpu::Acts acts[3];
+  int64_t total = 0, starts[4];
+  for (int i = 0; i < nw; ++i) {
+    acts[i] = a.get(ws[i].dtype);
+    starts[i] = total;
+    total += ws[i].rows;
+  }
+  starts[nw] = total;
+  // Row chunks of 16 keep the 4-row tiles whole; small totals still spread over all threads.
+  int64_t grain = 16;
+  pool_.parallel_for(total, grain, [&](int64_t b, int64_t e) {
+    for (int i = 0; i < nw; ++i) {
+      int64_t lo = std::max(b, starts[i]), hi = std::min(e, starts[i + 1]);
+      if (lo < hi) K.matmul(ws[i], acts[i], ys[i], ldys[i], lo - starts[i], hi - starts[i]);
+    }
+  });
+}
+
+namespace {
+
+void rmsnorm(float* out, const float* x, const float* w, int n, float eps) {
+  float ss = 0;
+  for (int i = 0; i < n; ++i) ss += x[i] * x[i];
+  ss = 1.0f / std::sqrt(ss / n + eps);
+  for (int i = 0; i < n; ++i) out[i] = w[i] * (ss * x[i]);
+}
+
+}  // namespace
+
+void CpuEngine::forward(std::span<const SeqInput> batch, std::vector<float>& logits) {
+  const Model& m = *model_;
+  const ModelConfig& c = m.config;
+  const int dim = c.dim, hd = c.head_dim, nh = c.n_heads, nkv = c.n_kv_heads;
+  const int qd = nh * hd, kvd = nkv * hd, ffn = c.hidden_dim, V = c.vocab_size, half = hd / 2;
+  const auto& K = cpu::kernels();
+
+  // Flatten the batch and validate it.
+  int T = 0, n_out = 0;
+  for (auto& s : batch) {
+    if (s.pos < 0 || s.slots.size() < (size_t)s.pos + s.tokens.size())
+      throw std::invalid_argument("forward: a sequence has fewer slots than positions");
+    T += (int)s.tokens.size();
+    n_out += s.tokens.empty() ? 0 : (s.all_logits ? (int)s.tokens.size() : 1);
+  }
+  logits.assign((size_t)n_out * V, 0.0f);
+  if (T == 0) return;
+  tok_pos_.resize(T);
+  tok_seq_.resize(T);
+  x_.resize((size_t)T * dim);
+  {
+    int t = 0;
+    for (size_t si = 0; si < batch.size(); ++si) {
+      auto& s = batch[si];
+      for (size_t i = 0; i < s.tokens.size(); ++i, ++t) {
+        int32_t tok = s.tokens[i];
+        if (tok < 0 || tok >= V) throw std::invalid_argument("forward: token id " + std::to_string(tok) + " out of range");
+        int32_t slot = s.slots[s.pos + i];
+        if (slot < 0 || slot >= kv_.capacity()) throw std::invalid_argument("forward: slot out of range");
+        tok_pos_[t] = s.pos + (int32_t)i;
+        tok_seq_[t] = (int32_t)si;
+        dequantize_row(m.tok_embd.dtype, m.tok_embd.row(tok), x_.data() + (size_t)t * dim, dim);
+      }
+    }
+  }
+  xb_.resize((size_t)T * dim);
+  q_.resize((size_t)T * qd);
+  k_.resize((size_t)T * kvd);
+  v_.resize((size_t)T * kvd);
+  att_.resize((size_t)T * qd);
+  hb_.resize((size_t)T * ffn);
+  hb2_.resize((size_t)T * ffn);
+  tmp_.resize((size_t)T * std::max(dim, qd));
+  rope_cos_.resize((size_t)T * half);
+  rope_sin_.resize((size_t)T * half);
+  for (int t = 0; t < T; ++t)
+    for (int i = 0; i < half; ++i) {
+      // float angle as in llama2.c, so greedy outputs match its reference bit for bit.
+      float a = (float)tok_pos_[t] * m.rope_inv_freq[i];
+      rope_cos_[(size_t)t * half + i] = std::cos(a);
+      rope_sin_[(size_t)t * half + i] = std::sin(a);
+    }
+  auto rope = [&](float* vec, int n_heads, int t) {
+    const float* cs = rope_cos_.data() + (size_t)t * half;
+    const float* sn = rope_sin_.data() + (size_t)t * half;
+    for (int h = 0; h < n_heads; ++h) {
+      float* v = vec + h * hd;
+      if (c.rope_interleaved) {
+        for (int i = 0; i < half; ++i) {
+          float a = v[2 * i], b = v[2 * i + 1];
+          v[2 * i] = a * cs[i] - b * sn[i];
+          v[2 * i + 1] = a * sn[i] + b * cs[i];
+        }
+      } else {
+        // Rotate-half pairs (i, i + half), then store them interleaved: q.k is invariant under a
+        // shared permutation, and this makes HF and GGUF/llama2.c copies of one model compute
+        // bit-identical attention.
+        float tmp[512];
+        for (int i = 0; i < half; ++i) {
+          float a = v[i], b = v[i + half];
+          tmp[2 * i] = a * cs[i] - b * sn[i];
+          tmp[2 * i + 1] = a * sn[i] + b * cs[i];
+        }
+        std::memcpy(v, tmp, sizeof(float) * hd);
+      }
+    }
+  };
+  const float scale = 1.0f / std::sqrt((float)hd);
+  // Per-thread attention score buffers sized for the longest context in the batch.
+  int max_ctx = 0;
+  for (auto& s : batch) max_ctx = std::max(max_ctx, s.pos + (int)s.tokens.size());
+  std::vector<std::vector<float>> scores(pool_.size(), std::vector<float>(max_ctx));
+
+  for (int l = 0; l < c.n_layers; ++l) {
+    const LayerWeights& w = m.layers[l];
+    pool_.parallel_for(T, 8, [&](int64_t t0, int64_t t1) {
+      for (int64_t t = t0; t < t1; ++t)
+        rmsnorm(xb_.data() + t * dim, x_.data() + t * dim, w.attn_norm, dim, c.norm_eps);
+    });
+    {
+      ActBuf a(xb_.data(), dim, T, dim, &pool_);
+      Matrix ws[3] = {w.wq, w.wk, w.wv};
+      float* ys[3] = {q_.data(), k_.data(), v_.data()};
+      int64_t ld[3] = {qd, kvd, kvd};
+      matmul3(ws, 3, a, ys, ld);
+    }
+    pool_.parallel_for(T, 4, [&](int64_t t0, int64_t t1) {
+      for (int64_t t = t0; t < t1; ++t) {
+        float* q = q_.data() + t * qd;
+        float* k = k_.data() + t * kvd;
+        float* v = v_.data() + t * kvd;
+        if (w.bq) for (int i = 0; i < qd; ++i) q[i] += w.bq[i];
+        if (w.bk) for (int i = 0; i < kvd; ++i) k[i] += w.bk[i];
+        if (w.bv) for (int i = 0; i < kvd; ++i) v[i] += w.bv[i];
+        rope(q, nh, (int)t);
+        rope(k, nkv, (int)t);
+        const SeqInput& s = batch[tok_seq_[t]];
+        int32_t slot = s.slots[tok_pos_[t]];
+        std::memcpy(kv_.k(l, slot), k, sizeof(float) * kvd);
+        std::memcpy(kv_.v(l, slot), v, sizeof(float) * kvd);
+      }
+    });
+    // Attention: one work item per (token, head).
+    pool_.run([&](int ti, int nt) {
+      std::vector<float>& sc = scores[ti];
+      int64_t items = (int64_t)T * nh;
+      int64_t per = (items + nt - 1) / nt;
+      for (int64_t it = ti * per; it < std::min(items, (ti + 1) * per); ++it) {
+        int t = (int)(it / nh), h = (int)(it % nh);
+        const SeqInput& s = batch[tok_seq_[t]];
+        int pos = tok_pos_[t];
+        int kh = h / (nh / nkv);
+        const float* q = q_.data() + (size_t)t * qd + h * hd;
+        float mx = -INFINITY;
+        for (int p = 0; p <= pos; ++p) {
+          float d = K.dot(q, kv_.k(l, s.slots[p]) + kh * hd, hd) * scale;
+          sc[p] = d;
+          mx = std::max(mx, d);
+        }
+        float sum = 0;
+        for (int p = 0; p <= pos; ++p) {
+          sc[p] = std::exp(sc[p] - mx);
+          sum += sc[p];
+        }
+        float inv = 1.0f / sum;
+        float* out = att_.data() + (size_t)t * qd + h * hd;
+        std::memset(out, 0, sizeof(float) * hd);
+        for (int p = 0; p <= pos; ++p) K.axpy(sc[p] * inv, kv_.v(l, s.slots[p]) + kh * hd, out, hd);
+      }
+    });
+    {
+      ActBuf a(att_.data(), qd, T, qd, &pool_);
+      matmul(w.wo, a, tmp_.data(), dim);
+    }
+    pool_.parallel_for(T, 8, [&](int64_t t0, int64_t t1) {
+      for (int64_t t = t0; t < t1; ++t) {
+        float* x = x_.data() + t * dim;
+        const float* o = tmp_.data() + t * dim;
+        for (int i = 0; i < dim; ++i) x[i] += o[i];
+        rmsnorm(xb_.data() + t * dim, x, w.ffn_norm, dim, c.norm_eps);
+      }
+    });
+    {
+      ActBuf a(xb_.data(), dim, T, dim, &pool_);
+      Matrix ws[2] = {w.w_gate, w.w_up};
+      float* ys[2] = {hb_.data(), hb2_.data()};
+      int64_t ld[2] = {ffn, ffn};
+      matmul3(ws, 2, a, ys, ld);
+    }
+    pool_.parallel_for((int64_t)T * ffn, 4096, [&](int64_t b, int64_t e) {
+      for (int64_t i = b; i < e; ++i) {
+        float g = hb_[i];
+        hb_[i] = g / (1.0f + std::exp(-g)) * hb2_[i];
+      }
+    });
+    {
+      ActBuf a(hb_.data(), ffn, T, ffn, &pool_);
+      matmul(w.w_down, a, tmp_.data(), dim);
+    }
+    pool_.parallel_for(T, 8, [&](int64_t t0, int64_t t1) {
+      for (int64_t t = t0; t < t1; ++t)
+        for (int i = 0; i < dim; ++i) x_[t * dim + i] += tmp_[t * dim + i];
+    });
+  }
+
+  // Final norm and classifier, only for the rows that want logits.
+  std::vector<float> xo((size_t)n_out * dim);
+  {
+    int t = 0, o = 0;
+    for (auto& s : batch) {
+      int n = (int)s.tokens.size();
+      for (int i = 0; i < n; ++i, ++t)
+        if (s.all_logits || i == n - 1) {
+          rmsnorm(xo.data() + (size_t)o * dim, x_.data() + (size_t)t * dim, m.out_norm, dim, c.norm_eps);
+          ++o;
+        }
+    }
+  }
+  ActBuf a(xo.data(), dim, n_out, dim, &pool_);
+  const Matrix* ws = &m.output;
+  float* ys[1] = {logits.data()};
+  int64_t ld[1] = {V};
+  matmul3(ws, 1, a, ys, ld);
+}
+
+}  // namespace sgl

@@ -1,0 +1,44 @@
+// A paged key/value store: K and V of every layer for a fixed number of token slots. Sequences own
+// lists of slot indices (one per position), so prefixes can be shared by pointing at the same
+// slots. This is the simple pool the CPU engine needs; the scheduler's radix cache manages the
+// slots' lifetimes on top of alloc/release.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "model.h"
+
+namespace sgl {
+
+class KvPool {
+ public:
+  KvPool(const ModelConfig& c, int32_t n_slots);
+
+  int32_t capacity() const { return n_slots_; }
+  int32_t free_slots() const { return (int32_t)free_.size(); }
+  // Returns -1 when full. The caller owns the slot until release().
+  int32_t alloc();
+  bool alloc(int32_t n, std::vector<int32_t>& out);  // all or nothing
+  void release(int32_t slot);
+  void release(const std::vector<int32_t>& slots);
+
+  // kv_dim floats for (layer, slot). The engine writes a slot once, when its token is computed.
+  float* k(int layer, int32_t slot) { return data_.data() + offset(layer, slot, 0); }
+  float* v(int layer, int32_t slot) { return data_.data() + offset(layer, slot, 1); }
+  const float* k(int layer, int32_t slot) const { return data_.data() + offset(layer, slot, 0); }
+  const float* v(int layer, int32_t slot) const { return data_.data() + offset(layer, slot, 1); }
+  int kv_dim() const { return kv_dim_; }
+  size_t bytes() const { return data_.size() * sizeof(float); }
+
+ private:
+  size_t offset(int layer, int32_t slot, int which) const {
+    return (((size_t)layer * 2 + which) * (size_t)n_slots_ + (size_t)slot) * (size_t)kv_dim_;
+  }
+  int32_t n_slots_;
+  int kv_dim_;
+  std::vector<float> data_;
+  std::vector<int32_t> free_;
+};
+
+}  // namespace sgl

@@ -1,0 +1,125 @@
+// Sampling. Greedy breaks ties toward the lowest id (like llama2.c's argmax) so outputs are
+// reproducible across formats whose logits differ in the last bits.
+#include "sampler.h"
+
+#include <algorithm>
+#include <cmath>
+#include <numeric>
+#include <unordered_map>
+
+namespace sgl {
+
+void log_softmax(std::span<const float> logits, std::vector<float>& out) {
+  out.resize(logits.size());
+  float mx = -INFINITY;
+  for (float v : logits) mx = std::max(mx, v);
+  double sum = 0;
+  for (float v : logits) sum += std::exp((double)v - mx);
+  float lse = mx + (float)std::log(sum);
+  for (size_t i = 0; i < logits.size(); ++i) out[i] = logits[i] - lse;
+}
+
+Sampler::Sampler(const SamplingParams& p) : p_(p), rng_(p.seed) {}
+
+SampleResult Sampler::sample(std::span<const float> logits, std::span<const int32_t> generated) {
+  const int32_t V = (int32_t)logits.size();
+  SampleResult r{};
+  work_.assign(logits.begin(), logits.end());
+  if ((p_.frequency_penalty != 0 || p_.presence_penalty != 0) && !generated.empty()) {
+    std::unordered_map<int32_t, int> counts;
+    for (int32_t t : generated) counts[t]++;
+    for (auto& [t, c] : counts)
+      if (t >= 0 && t < V) work_[t] -= p_.frequency_penalty * (float)c + p_.presence_penalty;
+  }
+  std::vector<float> lp;
+  log_softmax(logits, lp);
+  if (p_.temperature <= 0) {
+    int32_t best = 0;
+    for (int32_t i = 1; i < V; ++i)
+      if (work_[i] > work_[best]) best = i;
+    r.token = best;
+  } else {
+    idx_.resize(V);
+    std::iota(idx_.begin(), idx_.end(), 0);
+    int32_t n = V;
+    if (p_.top_k > 0 && p_.top_k < V) {
+      std::partial_sort(idx_.begin(), idx_.begin() + p_.top_k, idx_.end(),
+                        [&](int32_t a, int32_t b) { return work_[a] > work_[b] || (work_[a] == work_[b] && a < b); });
+      n = p_.top_k;
+    } else {
+      std::sort(idx_.begin(), idx_.end(),
+                [&](int32_t a, int32_t b) { return work_[a] > work_[b] || (work_[a] == work_[b] && a < b); });
+    }
+    // Softmax with temperature over the candidates (sorted best first).
+    std::vector<double> prob(n);
+    double mx = work_[idx_[0]] / p_.temperature, sum = 0;
+    for (int32_t i = 0; i < n; ++i) sum += prob[i] = std::exp(work_[idx_[i]] / p_.temperature - mx);
+    for (auto& v : prob) v /= sum;
+    if (p_.min_p > 0) {
+      double thr = prob[0] * p_.min_p;
+      int32_t k = 1;
+      while (k < n && prob[k] >= thr) ++k;
+      n = k;
+    }
+    if (p_.top_p < 1.0f) {
+      double cum = 0;
+      int32_t k = 0;
+      while (k < n) {
+        cum += prob[k++];
+        if (cum >= p_.top_p) break;
+      }
+      n = std::max(k, 1);
+    }
+    double total = 0;
+    for (int32_t i = 0; i < n; ++i) total += prob[i];
+    double u = std::uniform_real_distribution<double>(0.0, total)(rng_);
+    int32_t pick = n - 1;
+    for (int32_t i = 0; i < n; ++i) {
+      u -= prob[i];
+      if (u <= 0) { pick = i; break; }
+    }
+    r.token = idx_[pick];
+  }
+  r.logprob = lp[r.token];
+  if (p_.top_logprobs > 0) {
+    int k = std::min(p_.top_logprobs, (int)V);
+    std::vector<int32_t> ix(V);
+    std::iota(ix.begin(), ix.end(), 0);
+    std::partial_sort(ix.begin(), ix.begin() + k, ix.end(), [&](int32_t a, int32_t b) { return lp[a] > lp[b] || (lp[a] == lp[b] && a < b); });
+    for (int i = 0; i < k; ++i) r.top.push_back({ix[i], lp[ix[i]]});
+  }
+  return r;
+}
+
+bool StopChecker::is_stop_token(int32_t id) const {
+  return std::find(ids_.begin(), ids_.end(), id) != ids_.end();
+}
+
+bool StopChecker::feed(const std::string& piece, size_t* keep) {
+  size_t old = text_.size();
+  text_ += piece;
+  size_t best = std::string::npos;
+  for (auto& s : strs_) {
+    if (s.empty()) continue;
+    // Only a match overlapping the new bytes can be new.
+    size_t from = old >= s.size() ? old - s.size() + 1 : 0;
+    size_t k = text_.find(s, from);
+    if (k != std::string::npos) best = std::min(best, k);
+  }
+  if (best == std::string::npos) return false;
+  *keep = best;
+  return true;
+}
+
+size_t StopChecker::held_back() const {
+  size_t h = 0;
+  for (auto& s : strs_)
+    for (size_t n = std::min(s.size() - (s.empty() ? 0 : 1), text_.size()); n > h; --n)
+      if (text_.compare(text_.size() - n, n, s, 0, n) == 0) {
+        h = n;
+        break;
+      }
+  return h;
+}
+
+}  // namespace sgl

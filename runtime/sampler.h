@@ -1,0 +1,73 @@
+// Next-token sampling from logits: penalties, temperature, top-k, top-p, min-p, a seeded RNG, and
+// the per-token log-probabilities callers ask for. Stop conditions live in StopChecker.
+#pragma once
+
+#include <cstdint>
+#include <random>
+#include <span>
+#include <string>
+#include <vector>
+
+namespace sgl {
+
+struct SamplingParams {
+  float temperature = 0.0f;  // 0: greedy
+  int top_k = 0;             // 0: off
+  float top_p = 1.0f;
+  float min_p = 0.0f;
+  float frequency_penalty = 0.0f;
+  float presence_penalty = 0.0f;
+  uint64_t seed = 0;
+  int top_logprobs = 0;  // how many alternatives to report per token
+};
+
+struct TokenLogprob {
+  int32_t id;
+  float logprob;
+};
+
+struct SampleResult {
+  int32_t token;
+  float logprob;                      // of the chosen token under the unmodified distribution
+  std::vector<TokenLogprob> top;      // top_logprobs best tokens, best first
+};
+
+class Sampler {
+ public:
+  explicit Sampler(const SamplingParams& p);
+  // `generated` holds the tokens produced so far (for the frequency / presence penalties).
+  SampleResult sample(std::span<const float> logits, std::span<const int32_t> generated);
+  const SamplingParams& params() const { return p_; }
+
+ private:
+  SamplingParams p_;
+  std::mt19937_64 rng_;
+  std::vector<float> work_;
+  std::vector<int32_t> idx_;
+};
+
+// Log-softmax of one row (for scoring and logprobs).
+void log_softmax(std::span<const float> logits, std::vector<float>& out);
+
+// Ends generation on a stop token id or when the text contains a stop string. Text is checked
+// incrementally; `trim` says how many trailing bytes belong to the stop string (to drop them).
+class StopChecker {
+ public:
+  StopChecker(std::vector<int32_t> stop_ids, std::vector<std::string> stop_strings)
+      : ids_(std::move(stop_ids)), strs_(std::move(stop_strings)) {}
+  bool is_stop_token(int32_t id) const;
+  // Feed newly produced text; returns true when a stop string has appeared. `*keep` is how many
+  // bytes of the whole text so far come before the stop string.
+  bool feed(const std::string& piece, size_t* keep);
+  // Bytes at the end of the text that could still be the start of a stop string (hold them back
+  // when streaming).
+  size_t held_back() const;
+  const std::string& text() const { return text_; }
+
+ private:
+  std::vector<int32_t> ids_;
+  std::vector<std::string> strs_;
+  std::string text_;
+};
+
+}  // namespace sgl
