@@ -239,7 +239,15 @@ std::unique_ptr<Tokenizer> make_llama2c_tokenizer(const std::string& path, int32
     std::memcpy(&len, p + off + 4, 4);
     off += 8;
     if (len < 0 || off + (size_t)len > n) throw_model_error(path, "truncated tokenizer file at piece " + std::to_string(pieces.size()));
-    pieces.emplace_back((const char*)p + off, (size_t)len);
+    // llama2.c's export stores pieces with U+2581 already turned into spaces; undo that so all
+    // SentencePiece vocabularies look alike.
+    std::string piece;
+    for (size_t i = 0; i < (size_t)len; ++i) {
+      char ch = (char)p[off + i];
+      if (ch == ' ') piece += kSpace;
+      else piece += ch;
+    }
+    pieces.push_back(std::move(piece));
     scores.push_back(sc);
     off += (size_t)len;
   }
