@@ -89,8 +89,10 @@ void CpuEngine::matmul3(const Matrix* ws, int nw, ActBuf& a, float* const* ys, c
     total += ws[i].rows;
   }
   starts[nw] = total;
-  // Row chunks of 16 keep the 4-row tiles whole; small totals still spread over all threads.
+  // Row chunks of 16 keep the 4-row tiles whole. Tiny products run on the calling thread: waking
+  // a worker costs more than they do.
   int64_t grain = 16;
+  if (total * ws[0].cols * a.n < (1 << 15)) grain = total;
   pool_.parallel_for(total, grain, [&](int64_t b, int64_t e) {
     for (int i = 0; i < nw; ++i) {
       int64_t lo = std::max(b, starts[i]), hi = std::min(e, starts[i + 1]);
@@ -188,6 +190,8 @@ void CpuEngine::forward(std::span<const SeqInput> batch, std::vector<float>& log
     }
   };
   const float scale = 1.0f / std::sqrt((float)hd);
+  // Per-token elementwise work is split across threads only for batches big enough to pay for it.
+  const int64_t small_grain = (int64_t)T * dim < 16384 ? T : 8;
   // Per-thread attention score buffers sized for the longest context in the batch.
   int max_ctx = 0;
   for (auto& s : batch) max_ctx = std::max(max_ctx, s.pos + (int)s.tokens.size());
@@ -195,7 +199,7 @@ void CpuEngine::forward(std::span<const SeqInput> batch, std::vector<float>& log
 
   for (int l = 0; l < c.n_layers; ++l) {
     const LayerWeights& w = m.layers[l];
-    pool_.parallel_for(T, 8, [&](int64_t t0, int64_t t1) {
+    pool_.parallel_for(T, small_grain, [&](int64_t t0, int64_t t1) {
       for (int64_t t = t0; t < t1; ++t)
         rmsnorm(xb_.data() + t * dim, x_.data() + t * dim, w.attn_norm, dim, c.norm_eps);
     });
@@ -206,7 +210,7 @@ void CpuEngine::forward(std::span<const SeqInput> batch, std::vector<float>& log
       int64_t ld[3] = {qd, kvd, kvd};
       matmul3(ws, 3, a, ys, ld);
     }
-    pool_.parallel_for(T, 4, [&](int64_t t0, int64_t t1) {
+    pool_.parallel_for(T, small_grain, [&](int64_t t0, int64_t t1) {
       for (int64_t t = t0; t < t1; ++t) {
         float* q = q_.data() + t * qd;
         float* k = k_.data() + t * kvd;
@@ -223,7 +227,9 @@ void CpuEngine::forward(std::span<const SeqInput> batch, std::vector<float>& log
       }
     });
     // Attention: one work item per (token, head).
-    pool_.run([&](int ti, int nt) {
+    int64_t att_work = 0;
+    for (int t = 0; t < T; ++t) att_work += (int64_t)(tok_pos_[t] + 1) * qd;
+    auto attention = [&](int ti, int nt) {
       std::vector<float>& sc = scores[ti];
       int64_t items = (int64_t)T * nh;
       int64_t per = (items + nt - 1) / nt;
@@ -249,12 +255,14 @@ void CpuEngine::forward(std::span<const SeqInput> batch, std::vector<float>& log
         std::memset(out, 0, sizeof(float) * hd);
         for (int p = 0; p <= pos; ++p) K.axpy(sc[p] * inv, kv_.v(l, s.slots[p]) + kh * hd, out, hd);
       }
-    });
+    };
+    if (att_work < (1 << 14)) attention(0, 1);
+    else pool_.run(attention);
     {
       ActBuf a(att_.data(), qd, T, qd, &pool_);
       matmul(w.wo, a, tmp_.data(), dim);
     }
-    pool_.parallel_for(T, 8, [&](int64_t t0, int64_t t1) {
+    pool_.parallel_for(T, small_grain, [&](int64_t t0, int64_t t1) {
       for (int64_t t = t0; t < t1; ++t) {
         float* x = x_.data() + t * dim;
         const float* o = tmp_.data() + t * dim;
@@ -269,7 +277,7 @@ void CpuEngine::forward(std::span<const SeqInput> batch, std::vector<float>& log
       int64_t ld[2] = {ffn, ffn};
       matmul3(ws, 2, a, ys, ld);
     }
-    pool_.parallel_for((int64_t)T * ffn, 4096, [&](int64_t b, int64_t e) {
+    pool_.parallel_for((int64_t)T * ffn, 8192, [&](int64_t b, int64_t e) {
       for (int64_t i = b; i < e; ++i) {
         float g = hb_[i];
         hb_[i] = g / (1.0f + std::exp(-g)) * hb2_[i];
@@ -279,7 +287,7 @@ void CpuEngine::forward(std::span<const SeqInput> batch, std::vector<float>& log
       ActBuf a(hb_.data(), ffn, T, ffn, &pool_);
       matmul(w.w_down, a, tmp_.data(), dim);
     }
-    pool_.parallel_for(T, 8, [&](int64_t t0, int64_t t1) {
+    pool_.parallel_for(T, small_grain, [&](int64_t t0, int64_t t1) {
       for (int64_t t = t0; t < t1; ++t)
         for (int i = 0; i < dim; ++i) x_[t * dim + i] += tmp_[t * dim + i];
     });

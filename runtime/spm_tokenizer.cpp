@@ -331,3 +331,10 @@ std::unique_ptr<Tokenizer> make_sentencepiece_tokenizer(const std::string& model
 }
 
 }  // namespace sgl
+
+namespace sgl {
+std::unique_ptr<Tokenizer> make_spm_vocab_tokenizer(std::vector<std::string> pieces, std::vector<float> scores,
+                                                    std::vector<uint8_t> types, int32_t bos, int32_t eos) {
+  return make_spm(std::move(pieces), std::move(scores), std::move(types), bos, eos, 0, true, true, "synthetic");
+}
+}  // namespace sgl

@@ -5,6 +5,7 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "tokenizer.h"
 
@@ -17,4 +18,11 @@ std::unique_ptr<Tokenizer> make_gguf_spm_tokenizer(const GgufFile& g);
 std::unique_ptr<Tokenizer> make_llama2c_tokenizer(const std::string& path, int32_t vocab_size);
 std::unique_ptr<Tokenizer> make_sentencepiece_tokenizer(const std::string& model_file);
 
+}  // namespace sgl
+
+namespace sgl {
+// A score-merged vocabulary from parts (types as GGUF token_type: 1 normal, 2 unknown, 3 control,
+// 6 byte); used for the random-weights models' synthetic vocabulary.
+std::unique_ptr<Tokenizer> make_spm_vocab_tokenizer(std::vector<std::string> pieces, std::vector<float> scores,
+                                                    std::vector<uint8_t> types, int32_t bos, int32_t eos);
 }  // namespace sgl

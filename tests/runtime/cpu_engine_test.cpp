@@ -9,6 +9,7 @@
 #include <sstream>
 
 #include "model_loader.h"
+#include "random_model.h"
 #include "test_models.h"
 #include "tokenizer.h"
 
@@ -70,4 +71,88 @@ TEST_CASE("stories260K greedy 200 reproduces llama2.c from .bin, GGUF and HF" * 
         maxdiff = std::max(maxdiff, std::fabs(all_logits[0][s][i] - all_logits[f][s][i]));
     CHECK(maxdiff < 1e-5f);
   }
+}
+
+TEST_CASE("batched forward (prefill and decode mixed) gives the same greedy tokens as one at a time" * doctest::test_suite("model")) {
+  if (!have_model("stories260K/stories260K.bin")) return;
+  std::shared_ptr<const Model> m = load_model(model_path("stories260K/stories260K.bin"));
+  auto tok = load_tokenizer(model_path("stories260K/stories260K.bin"));
+  auto eng = make_cpu_engine(m, {2, 2048});
+  std::vector<std::string> prompts = {"Once upon a time", "Lily and Ben went to the park.", "The cat", ""};
+  const int gen = 40;
+  // Reference: each prompt alone, prefill then one token per step.
+  std::vector<std::vector<int32_t>> ref;
+  for (auto& p : prompts) {
+    auto ids = tok->encode(p, true);
+    std::vector<int32_t> slots;
+    eng->kv_pool().alloc((int32_t)ids.size(), slots);
+    std::vector<float> lg;
+    SeqInput s{ids, 0, slots, false};
+    eng->forward(std::span<const SeqInput>(&s, 1), lg);
+    std::vector<int32_t> out;
+    for (int i = 0; i < gen; ++i) {
+      int32_t t = (int32_t)(std::max_element(lg.begin(), lg.end()) - lg.begin());
+      out.push_back(t);
+      slots.push_back(eng->kv_pool().alloc());
+      int pos = (int)ids.size() + i;
+      SeqInput d{std::span<const int32_t>(&out.back(), 1), pos, slots, false};
+      eng->forward(std::span<const SeqInput>(&d, 1), lg);
+    }
+    eng->kv_pool().release(slots);
+    ref.push_back(out);
+  }
+  // Batched: sequences start at different steps, so prefills and decodes share forwards.
+  struct St { std::vector<int32_t> ids, slots, out; int start; bool prefilled = false; };
+  std::vector<St> st(prompts.size());
+  for (size_t i = 0; i < prompts.size(); ++i) {
+    st[i].ids = tok->encode(prompts[i], true);
+    st[i].start = (int)i * 3;
+  }
+  for (int step = 0; step < 200; ++step) {
+    std::vector<SeqInput> batch;
+    std::vector<size_t> who;
+    for (size_t i = 0; i < st.size(); ++i) {
+      St& s = st[i];
+      if (step < s.start || (int)s.out.size() >= gen) continue;
+      if (!s.prefilled) {
+        eng->kv_pool().alloc((int32_t)s.ids.size(), s.slots);
+        batch.push_back({s.ids, 0, s.slots, false});
+      } else {
+        s.slots.push_back(eng->kv_pool().alloc());
+        batch.push_back({std::span<const int32_t>(&s.out.back(), 1), (int)(s.ids.size() + s.out.size()) - 1, s.slots, false});
+      }
+      who.push_back(i);
+    }
+    if (batch.empty()) break;
+    std::vector<float> lg;
+    eng->forward(batch, lg);
+    for (size_t b = 0; b < who.size(); ++b) {
+      St& s = st[who[b]];
+      s.prefilled = true;
+      const float* row = lg.data() + b * m->config.vocab_size;
+      s.out.push_back((int32_t)(std::max_element(row, row + m->config.vocab_size) - row));
+    }
+  }
+  for (size_t i = 0; i < st.size(); ++i) {
+    CAPTURE(prompts[i]);
+    CHECK(st[i].out == ref[i]);
+  }
+}
+
+TEST_CASE("forward rejects bad slots and tokens") {
+  ModelConfig c = random_model_config("stories260K");
+  std::shared_ptr<const Model> m(make_random_model(c, DType::F32));
+  auto e = make_cpu_engine(m, {1, 8});
+  std::vector<float> lg;
+  std::vector<int32_t> toks = {1, 2, 3}, few = {0, 1}, bad_slot = {0, 1, 99}, ok = {0, 1, 2};
+  SeqInput s{toks, 0, few, false};
+  CHECK_THROWS_AS(e->forward(std::span<const SeqInput>(&s, 1), lg), std::invalid_argument);
+  s.slots = bad_slot;
+  CHECK_THROWS_AS(e->forward(std::span<const SeqInput>(&s, 1), lg), std::invalid_argument);
+  std::vector<int32_t> bad_tok = {1, 2, 9999};
+  SeqInput t{bad_tok, 0, ok, true};
+  CHECK_THROWS_AS(e->forward(std::span<const SeqInput>(&t, 1), lg), std::invalid_argument);
+  SeqInput u{toks, 0, ok, true};
+  e->forward(std::span<const SeqInput>(&u, 1), lg);
+  CHECK(lg.size() == 3u * c.vocab_size);
 }

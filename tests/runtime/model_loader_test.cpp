@@ -1,0 +1,107 @@
+#include "model_loader.h"
+
+#include <doctest/doctest.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "random_model.h"
+#include "test_models.h"
+
+using namespace sgl;
+using sgl::test::have_model;
+using sgl::test::model_path;
+
+namespace {
+
+std::string tmpdir() {
+  auto d = std::filesystem::temp_directory_path() / ("sgl_loader_" + std::to_string(::getpid()));
+  std::filesystem::create_directories(d);
+  return d.string();
+}
+
+void write_file(const std::string& p, const std::string& s) { std::ofstream(p, std::ios::binary) << s; }
+
+std::string error_of(const std::string& path) {
+  try {
+    load_model(path);
+  } catch (const ModelError& e) {
+    std::string m = e.what();
+    CHECK(m.find('\n') == std::string::npos);  // one line
+    return m;
+  }
+  return "";
+}
+
+}  // namespace
+
+TEST_CASE("model loading errors are one line naming the file and the problem") {
+  std::string d = tmpdir();
+  CHECK(error_of(d + "/nope.gguf") == d + "/nope.gguf: no such file or folder");
+  write_file(d + "/short.bin", "abc");
+  CHECK(error_of(d + "/short.bin") == d + "/short.bin: truncated llama2.c checkpoint (header is 28 bytes)");
+  // A GGUF cut in half.
+  ModelConfig c = random_model_config("stories260K");
+  write_random_gguf(c, DType::F32, 1, d + "/full.gguf");
+  {
+    std::ifstream in(d + "/full.gguf", std::ios::binary);
+    std::string all((std::istreambuf_iterator<char>(in)), {});
+    write_file(d + "/half.gguf", all.substr(0, all.size() / 2));
+    write_file(d + "/head.gguf", all.substr(0, 40));
+  }
+  CHECK(error_of(d + "/half.gguf").find(d + "/half.gguf: truncated: tensor '") == 0);
+  CHECK(error_of(d + "/head.gguf") == d + "/head.gguf: truncated GGUF file (header ends early)");
+  // HF folder: unknown architecture, missing config, wrong shape, unsupported dtype.
+  std::filesystem::create_directories(d + "/empty");
+  CHECK(error_of(d + "/empty") == d + "/empty: not a model folder: config.json is missing");
+  write_random_hf(c, DType::F32, 1, d + "/hf");
+  {
+    std::ifstream in(d + "/hf/config.json");
+    std::string cfg((std::istreambuf_iterator<char>(in)), {});
+    std::string bad = cfg;
+    bad.replace(bad.find("\"llama\""), 7, "\"gpt2\"");
+    std::filesystem::create_directories(d + "/hf_arch");
+    write_file(d + "/hf_arch/config.json", bad);
+    CHECK(error_of(d + "/hf_arch") ==
+          d + "/hf_arch/config.json: unknown architecture 'gpt2' (supported model_type: llama, mistral, qwen2)");
+    std::string wide = cfg;
+    wide.replace(wide.find("\"intermediate_size\": 172"), 24, "\"intermediate_size\": 173");
+    std::filesystem::copy(d + "/hf", d + "/hf_shape");
+    write_file(d + "/hf_shape/config.json", wide);
+    CHECK(error_of(d + "/hf_shape") == d + "/hf_shape/model.safetensors: tensor 'model.layers.0.mlp.gate_proj.weight' has shape [172, 64], expected [173, 64]");
+    // Rewrite the header dtype of the first tensor to I32 (same width as F32).
+    std::ifstream st(d + "/hf/model.safetensors", std::ios::binary);
+    std::string all((std::istreambuf_iterator<char>(st)), {});
+    size_t k = all.find("\"F32\"");
+    all.replace(k, 5, "\"I32\"");
+    std::filesystem::create_directories(d + "/hf_dtype");
+    std::filesystem::copy(d + "/hf/config.json", d + "/hf_dtype/config.json");
+    write_file(d + "/hf_dtype/model.safetensors", all);
+    CHECK(error_of(d + "/hf_dtype").find(" has unsupported dtype I32 (supported: F32, F16, BF16)") != std::string::npos);
+    CHECK(error_of(d + "/hf_dtype").find(d + "/hf_dtype/model.safetensors: tensor '") == 0);
+  }
+  std::filesystem::remove_all(d);
+}
+
+TEST_CASE("stories260K loads from all three formats with the same configuration" * doctest::test_suite("model")) {
+  if (!have_model("stories260K/stories260K.bin")) return;
+  auto a = load_model(model_path("stories260K/stories260K.bin"));
+  auto b = load_model(model_path("stories260K-gguf/stories260K.gguf"));
+  auto c = load_model(model_path("stories260K-hf"));
+  for (auto* m : {a.get(), b.get(), c.get()}) {
+    CHECK(m->config.dim == 64);
+    CHECK(m->config.hidden_dim == 172);
+    CHECK(m->config.n_layers == 5);
+    CHECK(m->config.n_heads == 8);
+    CHECK(m->config.n_kv_heads == 4);
+    CHECK(m->config.vocab_size == 512);
+  }
+  CHECK(a->config.tied_embeddings);
+  CHECK(c->config.tied_embeddings);
+  CHECK(a->config.rope_interleaved);
+  CHECK(b->config.rope_interleaved);
+  CHECK_FALSE(c->config.rope_interleaved);
+  CHECK(error_of(model_path("stories260K/stories260K-q8.v2.bin")).find("version-2 (int8) checkpoints are not supported") !=
+        std::string::npos);
+}

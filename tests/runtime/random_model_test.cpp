@@ -1,0 +1,115 @@
+#include "random_model.h"
+
+#include <doctest/doctest.h>
+#include <unistd.h>
+
+#include <cmath>
+#include <filesystem>
+
+#include "cpu_engine.h"
+#include "cpu_kernels.h"
+#include "model_loader.h"
+
+using namespace sgl;
+
+namespace {
+
+std::vector<float> last_logits(std::shared_ptr<const Model> m, const std::vector<int32_t>& toks) {
+  auto e = make_cpu_engine(m, {2, 64});
+  std::vector<int32_t> slots;
+  e->kv_pool().alloc((int32_t)toks.size(), slots);
+  std::vector<float> lg;
+  SeqInput s{toks, 0, slots, false};
+  e->forward(std::span<const SeqInput>(&s, 1), lg);
+  return lg;
+}
+
+std::string tmpdir() {
+  auto d = std::filesystem::temp_directory_path() / ("sgl_rand_" + std::to_string(::getpid()));
+  std::filesystem::create_directories(d);
+  return d.string();
+}
+
+ModelConfig tiny() {
+  ModelConfig c = random_model_config("stories260K");
+  c.dim = 64; c.hidden_dim = 192; c.n_layers = 2; c.vocab_size = 320;
+  return c;
+}
+
+}  // namespace
+
+TEST_CASE("random model written as GGUF reloads with identical logits, every dtype") {
+  std::string dir = tmpdir();
+  ModelConfig c = tiny();
+  std::vector<int32_t> toks = {1, 70, 300, 5, 9, 260, 33};
+  for (DType dt : {DType::F32, DType::F16, DType::BF16, DType::Q8_0, DType::Q4_0}) {
+    CAPTURE(dtype_name(dt));
+    std::string p = dir + "/m_" + dtype_name(dt) + ".gguf";
+    write_random_gguf(c, dt, 7, p);
+    auto a = last_logits(std::shared_ptr<Model>(make_random_model(c, dt, 7)), toks);
+    auto b = last_logits(std::shared_ptr<Model>(load_model(p)), toks);
+    REQUIRE(a.size() == b.size());
+    float md = 0;
+    for (size_t i = 0; i < a.size(); ++i) md = std::max(md, std::fabs(a[i] - b[i]));
+    CHECK(md == 0.0f);
+    // Quantised weights stay close to the f32 model's answer.
+    auto f = last_logits(std::shared_ptr<Model>(make_random_model(c, DType::F32, 7)), toks);
+    float d = 0, n = 0;
+    for (size_t i = 0; i < a.size(); ++i) { d += (a[i] - f[i]) * (a[i] - f[i]); n += f[i] * f[i]; }
+    CHECK(std::sqrt(d / n) < (dt == DType::Q4_0 ? 0.25f : 0.05f));
+  }
+  std::filesystem::remove_all(dir);
+}
+
+TEST_CASE("random model written as a Hugging Face folder loads, and q8_0 HF is refused") {
+  std::string dir = tmpdir();
+  ModelConfig c = tiny();
+  write_random_hf(c, DType::BF16, 3, dir + "/hf");
+  auto m = load_model(dir + "/hf");
+  CHECK(m->format == "hf");
+  CHECK(m->main_dtype() == DType::BF16);
+  CHECK(m->config.dim == 64);
+  CHECK_THROWS_WITH_AS(write_random_hf(c, DType::Q8_0, 3, dir + "/hf2"),
+                       doctest::Contains("hold f32, f16 or bf16 weights, not q8_0"), ModelError);
+  CHECK_THROWS_WITH_AS(random_model_config("gpt-9"), doctest::Contains("gpt-9: unknown model shape"), ModelError);
+  std::filesystem::remove_all(dir);
+}
+
+TEST_CASE("SIMD kernels agree with the portable kernels on every dtype and tile shape") {
+  const auto& best = cpu::kernels();
+  const auto& ref = cpu::kernels_generic();
+  MESSAGE("kernels in use: " << best.isa);
+  for (DType dt : {DType::F32, DType::F16, DType::BF16, DType::Q8_0, DType::Q4_0}) {
+    for (int64_t K : {64, 96, 172, 288}) {
+      if ((dt == DType::Q8_0 || dt == DType::Q4_0) && K % 32) continue;
+      CAPTURE(dtype_name(dt));
+      CAPTURE(K);
+      const int64_t R = 13;
+      const int N = 7;
+      std::vector<float> wf(R * K), x(N * K);
+      for (size_t i = 0; i < wf.size(); ++i) wf[i] = std::sin((float)i * 0.37f);
+      for (size_t i = 0; i < x.size(); ++i) x[i] = std::cos((float)i * 0.11f);
+      std::vector<uint8_t> wb(row_bytes(dt, K) * R);
+      for (int64_t r = 0; r < R; ++r) quantize_row(dt, wf.data() + r * K, wb.data() + r * row_bytes(dt, K), K);
+      Matrix w = make_matrix("t", "w", dt, R, K, wb.data(), wb.size());
+      std::vector<int8_t> q(N * K);
+      std::vector<float> qd(N * K / 32 + 1);
+      std::vector<int32_t> qs(N * K / 32 + 1);
+      std::vector<uint16_t> bf(N * K);
+      for (int t = 0; t < N; ++t) {
+        if (K % 32 == 0) ref.quantize_row_q8(x.data() + t * K, K, q.data() + t * K, qd.data() + t * (K / 32), qs.data() + t * (K / 32));
+        ref.row_to_bf16(x.data() + t * K, K, bf.data() + t * K);
+      }
+      cpu::Acts a;
+      a.x = x.data(); a.ldx = K; a.n = N; a.cols = K; a.q = q.data(); a.qd = qd.data(); a.qs = qs.data(); a.bf = bf.data();
+      std::vector<float> y1(N * R), y2(N * R);
+      ref.matmul(w, a, y1.data(), R, 0, R);
+      best.matmul(w, a, y2.data(), R, 0, R);
+      for (size_t i = 0; i < y1.size(); ++i) {
+        // bf16 kernels round activations to bf16; the portable path multiplies them in f32.
+        float tol = dt == DType::BF16 ? 0.05f + 0.01f * std::fabs(y1[i]) : 1e-3f + 1e-4f * std::fabs(y1[i]);
+        CHECK(std::fabs(y1[i] - y2[i]) <= tol);
+      }
+    }
+  }
+}
