@@ -45,6 +45,9 @@ class LazyDfa {
 
   size_t num_states() const { return accept_.size(); }
   const std::array<uint8_t, 256>& byte_class() const { return cls_; }
+  // Raw transition table for hot loops: entry s * num_classes() + class, -1 = not computed yet
+  // (call next() then, and re-read the pointer: next() may grow the table).
+  const int32_t* table() const { return trans_.data(); }
   int num_classes() const { return nc_; }
   // Approximate heap bytes held by materialised states.
   size_t memory_bytes() const { return memory_; }

@@ -28,15 +28,28 @@ TokenMask TokenMasker::compute(int32_t state) {
   stack_.resize(70000);
   int32_t* st = stack_.data();
   st[0] = state;
+  // The hot loop reads the transition table directly; only a miss goes through next().
+  const int32_t* table = dfa.table();
+  const uint8_t* cls = dfa.byte_class().data();
+  const size_t nc = static_cast<size_t>(dfa.num_classes());
+  uint32_t* words = m.words.data();
   for (size_t i = 1; i < n;) {
     const TokenTrie::Node& x = nd[i];
-    int32_t s = dfa.next(st[x.depth - 1], x.byte);
+    int32_t p = st[x.depth - 1];
+    int32_t s = table[static_cast<size_t>(p) * nc + cls[x.byte]];
+    if (s < 0) {
+      s = dfa.next(p, x.byte);
+      table = dfa.table();
+    }
     if (s == LazyDfa::kDead) {
       i = x.end;
       continue;
     }
     st[x.depth] = s;
-    for (uint32_t k = x.tok_begin, e = nd[i + 1].tok_begin; k < e; ++k) m.set(ids[k]);
+    for (uint32_t k = x.tok_begin, e = nd[i + 1].tok_begin; k < e; ++k) {
+      int32_t id = ids[k];
+      words[static_cast<uint32_t>(id) >> 5] |= 1u << (id & 31);
+    }
     ++i;
   }
   if (dfa.accepting(state))
