@@ -24,6 +24,8 @@ struct CpuEngine::ActBuf {
   std::vector<float> qd;
   std::vector<int32_t> qs;
   std::vector<uint16_t> bf;
+  cpu::PackedActs packed[5];  // per dtype
+  bool have_packed[5] = {};
   ThreadPool* pool;
 
   cpu::Acts get(DType dt) {
@@ -55,6 +57,15 @@ struct CpuEngine::ActBuf {
     a.qd = qd.data();
     a.qs = qs.data();
     a.bf = bf.data();
+    // Prefill-sized batches use the packed GEMM layout; only the SIMD tables read it.
+    if (cpu::wants_packed(n) && std::string(K.isa) == "avx512") {
+      int di = (int)dt;
+      if (!have_packed[di]) {
+        cpu::pack_acts(dt, a, packed[di]);
+        have_packed[di] = true;
+      }
+      a.packed = &packed[di];
+    }
     return a;
   }
 };
@@ -196,6 +207,8 @@ void CpuEngine::forward(std::span<const SeqInput> batch, std::vector<float>& log
   int max_ctx = 0;
   for (auto& s : batch) max_ctx = std::max(max_ctx, s.pos + (int)s.tokens.size());
   std::vector<std::vector<float>> scores(pool_.size(), std::vector<float>(max_ctx));
+  std::vector<std::vector<const float*>> kptr(pool_.size(), std::vector<const float*>(max_ctx));
+  std::vector<std::vector<const float*>> vptr(pool_.size(), std::vector<const float*>(max_ctx));
 
   for (int l = 0; l < c.n_layers; ++l) {
     const LayerWeights& w = m.layers[l];
@@ -231,29 +244,25 @@ void CpuEngine::forward(std::span<const SeqInput> batch, std::vector<float>& log
     for (int t = 0; t < T; ++t) att_work += (int64_t)(tok_pos_[t] + 1) * qd;
     auto attention = [&](int ti, int nt) {
       std::vector<float>& sc = scores[ti];
+      std::vector<const float*>& kp = kptr[ti];
+      std::vector<const float*>& vp = vptr[ti];
       int64_t items = (int64_t)T * nh;
       int64_t per = (items + nt - 1) / nt;
+      int last_t = -1;
       for (int64_t it = ti * per; it < std::min(items, (ti + 1) * per); ++it) {
         int t = (int)(it / nh), h = (int)(it % nh);
         const SeqInput& s = batch[tok_seq_[t]];
         int pos = tok_pos_[t];
+        if (t != last_t) {  // slot addresses of this token's context, shared by its heads
+          for (int p = 0; p <= pos; ++p) {
+            kp[p] = kv_.k(l, s.slots[p]);
+            vp[p] = kv_.v(l, s.slots[p]);
+          }
+          last_t = t;
+        }
         int kh = h / (nh / nkv);
-        const float* q = q_.data() + (size_t)t * qd + h * hd;
-        float mx = -INFINITY;
-        for (int p = 0; p <= pos; ++p) {
-          float d = K.dot(q, kv_.k(l, s.slots[p]) + kh * hd, hd) * scale;
-          sc[p] = d;
-          mx = std::max(mx, d);
-        }
-        float sum = 0;
-        for (int p = 0; p <= pos; ++p) {
-          sc[p] = std::exp(sc[p] - mx);
-          sum += sc[p];
-        }
-        float inv = 1.0f / sum;
-        float* out = att_.data() + (size_t)t * qd + h * hd;
-        std::memset(out, 0, sizeof(float) * hd);
-        for (int p = 0; p <= pos; ++p) K.axpy(sc[p] * inv, kv_.v(l, s.slots[p]) + kh * hd, out, hd);
+        K.attend(q_.data() + (size_t)t * qd + h * hd, kp.data(), vp.data(), kh * hd, pos + 1, hd, scale,
+                 att_.data() + (size_t)t * qd + h * hd, sc.data());
       }
     };
     if (att_work < (1 << 14)) attention(0, 1);

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <vector>
 
 #include "model.h"
 
@@ -12,6 +13,20 @@ namespace sgl::cpu {
 // Activations of n tokens (rows of x), with the forms the weight dtype needs prepared by
 // prepare_acts(): int8 per 32-block with a float scale and block sum for Q8_0/Q4_0 weights,
 // bf16 for BF16 weights.
+// Activations re-laid out for the prefill GEMM: tokens in groups of 16 (one per SIMD lane), so a
+// weight element is broadcast against 16 tokens and no horizontal sums are needed.
+//   f32 (F32/F16 weights): xt[g][k][16] floats
+//   bf16 (BF16 weights):   xb[g][k/2][16][2] bf16 pairs
+//   int8 (Q8_0/Q4_0):      xq[g][k/4][16][4] int8, plus per 32-block scales gd[g][b][16] and sums gs[g][b][16]
+struct PackedActs {
+  int groups = 0;
+  std::vector<float> xt;
+  std::vector<uint16_t> xb;
+  std::vector<int8_t> xq;
+  std::vector<float> gd;
+  std::vector<int32_t> gs;
+};
+
 struct Acts {
   const float* x = nullptr;
   int64_t ldx = 0;  // floats between rows of x
@@ -21,7 +36,13 @@ struct Acts {
   const float* qd = nullptr;     // n * cols/32 scales
   const int32_t* qs = nullptr;   // n * cols/32 sums of q (Q4_0's -8 offset)
   const uint16_t* bf = nullptr;  // n * cols
+  const PackedActs* packed = nullptr;  // set for prefill-sized batches (see pack_acts)
 };
+
+// Fills `p` with the layout `dt` weights need (needs q/qd/qs already filled for Q8_0/Q4_0).
+void pack_acts(DType dt, const Acts& a, PackedActs& p);
+// Whether matmul uses PackedActs for this many tokens.
+inline bool wants_packed(int n) { return n >= 8; }
 
 struct KernelTable {
   const char* isa;
@@ -32,6 +53,10 @@ struct KernelTable {
   void (*row_to_bf16)(const float* x, int64_t n, uint16_t* out);
   float (*dot)(const float* a, const float* b, int n);
   void (*axpy)(float a, const float* x, float* y, int n);  // y += a * x
+  // One query head against n positions: out = softmax(scale * q.k_p) . v_p, where k_p / v_p are
+  // k[p] + off / v[p] + off (pointers to each position's slot). `scores` holds n floats.
+  void (*attend)(const float* q, const float* const* k, const float* const* v, int off, int n, int hd, float scale,
+                 float* out, float* scores);
 };
 
 // Best table for this CPU; SGL_CPU_ISA=generic|avx2|avx512 forces one (if the CPU has it).

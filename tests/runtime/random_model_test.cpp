@@ -85,7 +85,7 @@ TEST_CASE("SIMD kernels agree with the portable kernels on every dtype and tile 
       CAPTURE(dtype_name(dt));
       CAPTURE(K);
       const int64_t R = 13;
-      const int N = 7;
+      const int N = 37;  // 3 groups of 16 lanes, the last partial
       std::vector<float> wf(R * K), x(N * K);
       for (size_t i = 0; i < wf.size(); ++i) wf[i] = std::sin((float)i * 0.37f);
       for (size_t i = 0; i < x.size(); ++i) x[i] = std::cos((float)i * 0.11f);
@@ -102,13 +102,21 @@ TEST_CASE("SIMD kernels agree with the portable kernels on every dtype and tile 
       }
       cpu::Acts a;
       a.x = x.data(); a.ldx = K; a.n = N; a.cols = K; a.q = q.data(); a.qd = qd.data(); a.qs = qs.data(); a.bf = bf.data();
-      std::vector<float> y1(N * R), y2(N * R);
+      std::vector<float> y1(N * R), y2(N * R), y3(N * R);
       ref.matmul(w, a, y1.data(), R, 0, R);
       best.matmul(w, a, y2.data(), R, 0, R);
+      // The prefill GEMM path (packed activations, 16 tokens per lane group).
+      cpu::PackedActs pk;
+      cpu::pack_acts(dt, a, pk);
+      cpu::Acts ap = a;
+      ap.packed = &pk;
+      if (std::string(best.isa) == "avx512") best.matmul(w, ap, y3.data(), R, 0, R);
+      else y3 = y2;
       for (size_t i = 0; i < y1.size(); ++i) {
         // bf16 kernels round activations to bf16; the portable path multiplies them in f32.
         float tol = dt == DType::BF16 ? 0.05f + 0.01f * std::fabs(y1[i]) : 1e-3f + 1e-4f * std::fabs(y1[i]);
         CHECK(std::fabs(y1[i] - y2[i]) <= tol);
+        CHECK(std::fabs(y1[i] - y3[i]) <= tol);
       }
     }
   }
