@@ -102,7 +102,7 @@ void CpuEngine::matmul3(const Matrix* ws, int nw, ActBuf& a, float* const* ys, c
   starts[nw] = total;
   // Row chunks of 16 keep the 4-row tiles whole. Tiny products run on the calling thread: waking
   // a worker costs more than they do.
-  int64_t grain = 16;
+  int64_t grain = std::max<int64_t>(16, (total / (4 * pool_.size()) + 15) / 16 * 16);
   if (total * ws[0].cols * a.n < (1 << 15)) grain = total;
   pool_.parallel_for(total, grain, [&](int64_t b, int64_t e) {
     for (int i = 0; i < nw; ++i) {
@@ -206,9 +206,7 @@ void CpuEngine::forward(std::span<const SeqInput> batch, std::vector<float>& log
   // Per-thread attention score buffers sized for the longest context in the batch.
   int max_ctx = 0;
   for (auto& s : batch) max_ctx = std::max(max_ctx, s.pos + (int)s.tokens.size());
-  std::vector<std::vector<float>> scores(pool_.size(), std::vector<float>(max_ctx));
-  std::vector<std::vector<const float*>> kptr(pool_.size(), std::vector<const float*>(max_ctx));
-  std::vector<std::vector<const float*>> vptr(pool_.size(), std::vector<const float*>(max_ctx));
+
 
   for (int l = 0; l < c.n_layers; ++l) {
     const LayerWeights& w = m.layers[l];
@@ -242,14 +240,15 @@ void CpuEngine::forward(std::span<const SeqInput> batch, std::vector<float>& log
     // Attention: one work item per (token, head).
     int64_t att_work = 0;
     for (int t = 0; t < T; ++t) att_work += (int64_t)(tok_pos_[t] + 1) * qd;
-    auto attention = [&](int ti, int nt) {
-      std::vector<float>& sc = scores[ti];
-      std::vector<const float*>& kp = kptr[ti];
-      std::vector<const float*>& vp = vptr[ti];
-      int64_t items = (int64_t)T * nh;
-      int64_t per = (items + nt - 1) / nt;
+    // Attention work items are (token, head) pairs; a chunk is a run of consecutive items.
+    auto attention = [&](int64_t i0, int64_t i1) {
+      thread_local std::vector<float> sc;
+      thread_local std::vector<const float*> kp, vp;
+      sc.resize(max_ctx);
+      kp.resize(max_ctx);
+      vp.resize(max_ctx);
       int last_t = -1;
-      for (int64_t it = ti * per; it < std::min(items, (ti + 1) * per); ++it) {
+      for (int64_t it = i0; it < i1; ++it) {
         int t = (int)(it / nh), h = (int)(it % nh);
         const SeqInput& s = batch[tok_seq_[t]];
         int pos = tok_pos_[t];
@@ -265,8 +264,9 @@ void CpuEngine::forward(std::span<const SeqInput> batch, std::vector<float>& log
                  att_.data() + (size_t)t * qd + h * hd, sc.data());
       }
     };
-    if (att_work < (1 << 14)) attention(0, 1);
-    else pool_.run(attention);
+    int64_t items = (int64_t)T * nh;
+    if (att_work < (1 << 14)) attention(0, items);
+    else pool_.parallel_for(items, std::max<int64_t>(1, items / (8 * pool_.size())), attention);
     {
       ActBuf a(att_.data(), qd, T, qd, &pool_);
       matmul(w.wo, a, tmp_.data(), dim);

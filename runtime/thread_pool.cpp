@@ -1,10 +1,17 @@
-// Fork-join pool with a generation counter: a job is published by bumping the generation; the
-// caller takes share 0 and waits for the workers' count to reach zero.
+// Dynamic-chunk fork-join pool (see thread_pool.h).
 #include "thread_pool.h"
 
 #include <sched.h>
 
 namespace sgl {
+
+namespace {
+inline void cpu_relax() {
+#if defined(__x86_64__)
+  __builtin_ia32_pause();
+#endif
+}
+}  // namespace
 
 int hardware_threads() {
   cpu_set_t set;
@@ -17,56 +24,43 @@ int hardware_threads() {
 }
 
 ThreadPool::ThreadPool(int n_threads) : n_threads_(n_threads > 0 ? n_threads : hardware_threads()) {
-  for (int i = 1; i < n_threads_; ++i) threads_.emplace_back([this, i] { worker(i); });
+  for (int i = 1; i < n_threads_; ++i) threads_.emplace_back([this] { worker(); });
 }
 
 ThreadPool::~ThreadPool() {
   stop_.store(true);
-  generation_.fetch_add(1);
-  generation_.notify_all();
+  state_.fetch_add(uint64_t{1} << 32);
+  state_.notify_all();
   for (auto& t : threads_) t.join();
 }
 
-void ThreadPool::worker(int index) {
-  uint32_t seen = 0;
+// Claims and runs chunks of job `gen` until none are left; false if the job changed meanwhile.
+bool ThreadPool::work_on(uint64_t gen) {
+  uint64_t s = state_.load(std::memory_order_acquire);
   for (;;) {
-    uint32_t g;
-    int spins = 0;
-    while ((g = generation_.load(std::memory_order_acquire)) == seen) {
-      if (++spins < 20000) {
-#if defined(__x86_64__)
-        __builtin_ia32_pause();
-#endif
-      } else {
-        generation_.wait(seen, std::memory_order_acquire);
-      }
-    }
-    seen = g;
-    if (stop_.load()) return;
-    (*job_)(index, n_threads_);
-    pending_.fetch_sub(1, std::memory_order_acq_rel);
+    if ((s >> 32) != gen) return false;
+    int64_t c = (int64_t)(s & 0xffffffffu);
+    if (c >= chunks_) return true;
+    if (!state_.compare_exchange_weak(s, s + 1, std::memory_order_acq_rel, std::memory_order_acquire)) continue;
+    int64_t b = c * grain_, e = b + grain_ < n_ ? b + grain_ : n_;
+    (*fn_)(b, e);
+    done_.fetch_add(1, std::memory_order_acq_rel);
+    s = state_.load(std::memory_order_acquire);
   }
 }
 
-void ThreadPool::run(const std::function<void(int, int)>& fn) {
-  if (n_threads_ == 1) {
-    fn(0, 1);
-    return;
-  }
-  job_ = &fn;
-  pending_.store(n_threads_ - 1, std::memory_order_relaxed);
-  generation_.fetch_add(1, std::memory_order_release);
-  generation_.notify_all();
-  fn(0, n_threads_);
-  // Spin briefly, then yield: on a busy machine the worker we wait for may need our core.
-  for (int spins = 0; pending_.load(std::memory_order_acquire) != 0; ++spins) {
-    if (spins < 4000) {
-#if defined(__x86_64__)
-      __builtin_ia32_pause();
-#endif
-    } else {
-      std::this_thread::yield();
+void ThreadPool::worker() {
+  uint64_t seen = 0;
+  for (;;) {
+    uint64_t s;
+    int spins = 0;
+    while (((s = state_.load(std::memory_order_acquire)) >> 32) == seen) {
+      if (++spins < 20000) cpu_relax();
+      else state_.wait(s, std::memory_order_acquire);
     }
+    seen = s >> 32;
+    if (stop_.load()) return;
+    work_on(seen);
   }
 }
 
@@ -78,14 +72,19 @@ void ThreadPool::parallel_for(int64_t n, int64_t grain, const std::function<void
     fn(0, n);
     return;
   }
-  run([&](int t, int nt) {
-    // Even split in units of `grain` so row tiles are not cut.
-    int64_t per = chunks / nt, extra = chunks % nt;
-    int64_t c0 = t * per + (t < extra ? t : extra);
-    int64_t c1 = c0 + per + (t < extra ? 1 : 0);
-    int64_t b = c0 * grain, e = c1 * grain < n ? c1 * grain : n;
-    if (b < e) fn(b, e);
-  });
+  fn_ = &fn;
+  n_ = n;
+  grain_ = grain;
+  chunks_ = chunks;
+  done_.store(0, std::memory_order_relaxed);
+  uint64_t gen = (state_.load(std::memory_order_relaxed) >> 32) + 1;
+  state_.store(gen << 32, std::memory_order_release);
+  state_.notify_all();
+  work_on(gen);
+  for (int spins = 0; done_.load(std::memory_order_acquire) != chunks; ++spins) {
+    if (spins < 4000) cpu_relax();
+    else std::this_thread::yield();
+  }
 }
 
 }  // namespace sgl

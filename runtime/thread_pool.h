@@ -1,6 +1,7 @@
-// A small fork-join pool for the CPU engine: parallel_for splits an index range over the calling
-// thread plus N-1 workers. Workers spin briefly before sleeping because decode steps issue
-// hundreds of short parallel regions per token.
+// A small fork-join pool for the CPU engine. parallel_for cuts a range into chunks that the caller
+// and the workers claim dynamically, so a thread that the OS deschedules (a busy machine) delays
+// only the chunk it holds, not the whole step. Workers spin briefly before sleeping because
+// decode issues hundreds of short parallel regions per token.
 #pragma once
 
 #include <atomic>
@@ -19,18 +20,21 @@ class ThreadPool {
   ThreadPool& operator=(const ThreadPool&) = delete;
 
   int size() const { return n_threads_; }
-  // fn(thread_index, n_threads): each thread takes its own share; returns when all are done.
-  void run(const std::function<void(int, int)>& fn);
-  // Splits [0, n) into contiguous chunks of at least `grain`, fn(begin, end).
+  // Calls fn(begin, end) on chunks of `grain` indices covering [0, n); returns when all are done.
+  // fn must not call back into the pool.
   void parallel_for(int64_t n, int64_t grain, const std::function<void(int64_t, int64_t)>& fn);
 
  private:
-  void worker(int index);
+  void worker();
+  bool work_on(uint64_t gen);
   int n_threads_;
   std::vector<std::thread> threads_;
-  const std::function<void(int, int)>* job_ = nullptr;
-  std::atomic<uint32_t> generation_{0};
-  std::atomic<int> pending_{0};
+  // (generation << 32) | next unclaimed chunk. A chunk is claimed by a CAS that also checks the
+  // generation, so a late worker can never run a chunk of a finished job.
+  std::atomic<uint64_t> state_{0};
+  std::atomic<int64_t> done_{0};
+  const std::function<void(int64_t, int64_t)>* fn_ = nullptr;
+  int64_t n_ = 0, grain_ = 1, chunks_ = 0;
   std::atomic<bool> stop_{false};
 };
 
