@@ -175,7 +175,7 @@ std::unique_ptr<Model> make_random_model(const ModelConfig& cfg, DType dtype, ui
   m->config = cfg;
   m->config.bos_id = 1;
   m->config.eos_id = 2;
-  m->config.rope_interleaved = true;
+  m->config.rope_interleaved = cfg.arch != "qwen2";  // as the GGUF we would write
   m->path = "random";
   m->format = "random";
   const ModelConfig& c = m->config;
@@ -316,7 +316,22 @@ void write_random_hf(const ModelConfig& c, DType dtype, uint64_t seed, const std
       quantize_row(dtype, v.data(), b.data(), t.rows);
       out.push_back({t.hf, {t.rows}, dtype, std::move(b)});
     } else {
-      out.push_back({t.hf, {t.rows, t.cols}, dtype, random_matrix(seed, i, t.rows, t.cols, dtype)});
+      auto bytes = random_matrix(seed, i, t.rows, t.cols, dtype);
+      // Llama GGUF keeps q/k rows interleaved; HF wants rotate-half order. Permute so the HF folder
+      // computes exactly what the GGUF from the same seed does (qwen2 is rotate-half in both).
+      bool is_q = t.gguf.find("attn_q.weight") != std::string::npos, is_k = t.gguf.find("attn_k.weight") != std::string::npos;
+      if (c.arch != "qwen2" && (is_q || is_k)) {
+        const int hd = c.head_dim, nh = is_q ? c.n_heads : c.n_kv_heads;
+        const size_t rb = row_bytes(dtype, t.cols);
+        std::vector<uint8_t> perm(bytes.size());
+        for (int h = 0; h < nh; ++h)
+          for (int half = 0; half < 2; ++half)
+            for (int i2 = 0; i2 < hd / 2; ++i2)
+              std::memcpy(perm.data() + (size_t)(h * hd + half * (hd / 2) + i2) * rb,
+                          bytes.data() + (size_t)(h * hd + 2 * i2 + half) * rb, rb);
+        bytes.swap(perm);
+      }
+      out.push_back({t.hf, {t.rows, t.cols}, dtype, std::move(bytes)});
     }
   }
   write_safetensors(dir + "/model.safetensors", out);

@@ -5,6 +5,7 @@
 
 #include <cmath>
 #include <filesystem>
+#include <fstream>
 
 #include "cpu_engine.h"
 #include "cpu_kernels.h"
@@ -120,4 +121,33 @@ TEST_CASE("SIMD kernels agree with the portable kernels on every dtype and tile 
       }
     }
   }
+}
+
+TEST_CASE("HF (rotate-half) and GGUF (interleaved) copies of a random GQA model agree; Qwen2 with QKV bias too") {
+  std::string dir = tmpdir();
+  std::vector<int32_t> toks = {1, 70, 300, 5, 9, 260, 33, 100, 7};
+  ModelConfig llama = tiny();  // 8 query heads, 4 key/value heads
+  // Qwen2-style: QKV bias, rotate-half RoPE in both formats, untied output.
+  std::string qcfg = dir + "/qwen2.json";
+  std::ofstream(qcfg) << R"({"model_type": "qwen2", "hidden_size": 64, "intermediate_size": 96, "num_hidden_layers": 2,
+    "num_attention_heads": 4, "num_key_value_heads": 2, "vocab_size": 320, "rope_theta": 1000000.0,
+    "rms_norm_eps": 1e-6, "tie_word_embeddings": false})";
+  ModelConfig qwen = random_model_config(qcfg);
+  CHECK(qwen.qkv_bias);
+  for (const ModelConfig& c : {llama, qwen}) {
+    CAPTURE(c.arch);
+    write_random_gguf(c, DType::F32, 5, dir + "/m.gguf");
+    write_random_hf(c, DType::F32, 5, dir + "/hf_" + c.arch);
+    auto g = last_logits(std::shared_ptr<Model>(load_model(dir + "/m.gguf")), toks);
+    auto h = last_logits(std::shared_ptr<Model>(load_model(dir + "/hf_" + c.arch)), toks);
+    auto r = last_logits(std::shared_ptr<Model>(make_random_model(c, DType::F32, 5)), toks);
+    float md = 0, mr = 0;
+    for (size_t i = 0; i < g.size(); ++i) {
+      md = std::max(md, std::fabs(g[i] - h[i]));
+      mr = std::max(mr, std::fabs(g[i] - r[i]));
+    }
+    CHECK(md < 1e-5f);
+    CHECK(mr == 0.0f);
+  }
+  std::filesystem::remove_all(dir);
 }
