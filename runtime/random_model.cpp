@@ -40,6 +40,14 @@ ModelConfig random_model_config(const std::string& like) {
       std::string mt = j.value("model_type", "llama");
       if (mt == "qwen2") { c.arch = "qwen2"; c.qkv_bias = true; }
       else if (mt != "llama" && mt != "mistral") throw_model_error(like, "unknown architecture '" + mt + "'");
+      if (j.contains("rope_scaling") && j["rope_scaling"].is_object() &&
+          j["rope_scaling"].value("rope_type", j["rope_scaling"].value("type", "")) == "llama3") {
+        auto& rs = j["rope_scaling"];
+        c.rope_factor = rs.value("factor", 8.0f);
+        c.rope_low_freq_factor = rs.value("low_freq_factor", 1.0f);
+        c.rope_high_freq_factor = rs.value("high_freq_factor", 4.0f);
+        c.rope_original_max_pos = rs.value("original_max_position_embeddings", 8192);
+      }
       if (j.contains("bos_token_id") && j["bos_token_id"].is_number_integer()) c.bos_id = j["bos_token_id"];
       if (j.contains("eos_token_id") && j["eos_token_id"].is_number_integer()) c.eos_id = j["eos_token_id"];
     } catch (const nlohmann::json::exception& e) {

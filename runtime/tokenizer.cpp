@@ -82,6 +82,7 @@ void apply_hf_configs(Tokenizer& tok, const std::string& dir, const std::functio
     try {
       auto j = nlohmann::json::parse(read_text_file(tc));
       if (j.contains("add_bos_token") && j["add_bos_token"].is_boolean()) *add_bos = j["add_bos_token"];
+      if (j.contains("chat_template") && j["chat_template"].is_string()) tok.set_chat_template(j["chat_template"]);
       auto tokstr = [](const nlohmann::json& v) -> std::string {
         if (v.is_string()) return v;
         if (v.is_object() && v.contains("content")) return v["content"];

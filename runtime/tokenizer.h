@@ -35,12 +35,16 @@ class Tokenizer {
   bool is_stop(int32_t id) const;
   void set_stop_ids(std::vector<int32_t> ids) { stop_ids_ = std::move(ids); }
   const std::string& kind() const { return kind_; }
+  // tokenizer_config.json's chat_template (Jinja text, for the chat helpers); empty if none.
+  const std::string& chat_template() const { return chat_template_; }
+  void set_chat_template(std::string t) { chat_template_ = std::move(t); }
 
  protected:
   int32_t vocab_size_ = 0, bos_id_ = -1, eos_id_ = -1;
   bool add_bos_ = true;
   std::vector<int32_t> stop_ids_;
   std::string kind_;
+  std::string chat_template_;
 };
 
 // model_path: a llama2.c .bin (its tok*.bin beside it) or a tok*.bin itself, a GGUF file (model or

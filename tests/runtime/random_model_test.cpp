@@ -16,7 +16,7 @@ using namespace sgl;
 namespace {
 
 std::vector<float> last_logits(std::shared_ptr<const Model> m, const std::vector<int32_t>& toks) {
-  auto e = make_cpu_engine(m, {2, 64});
+  auto e = make_cpu_engine(m, {2, 128});
   std::vector<int32_t> slots;
   e->kv_pool().alloc((int32_t)toks.size(), slots);
   std::vector<float> lg;
@@ -134,12 +134,24 @@ TEST_CASE("HF (rotate-half) and GGUF (interleaved) copies of a random GQA model 
     "rms_norm_eps": 1e-6, "tie_word_embeddings": false})";
   ModelConfig qwen = random_model_config(qcfg);
   CHECK(qwen.qkv_bias);
-  for (const ModelConfig& c : {llama, qwen}) {
+  // Llama 3.1-style RoPE scaling: HF config rope_scaling vs GGUF rope_freqs.weight divisors.
+  std::string lcfg = dir + "/llama3.json";
+  std::ofstream(lcfg) << R"({"model_type": "llama", "hidden_size": 128, "intermediate_size": 128, "num_hidden_layers": 1,
+    "num_attention_heads": 2, "num_key_value_heads": 1, "vocab_size": 300, "rope_theta": 500000.0,
+    "tie_word_embeddings": true, "rope_scaling": {"rope_type": "llama3", "factor": 32.0, "low_freq_factor": 1.0,
+    "high_freq_factor": 4.0, "original_max_position_embeddings": 8192}})";
+  ModelConfig l3 = random_model_config(lcfg);
+  CHECK(l3.rope_factor == 32.0f);
+  for (const ModelConfig& c : {llama, qwen, l3}) {
     CAPTURE(c.arch);
     write_random_gguf(c, DType::F32, 5, dir + "/m.gguf");
-    write_random_hf(c, DType::F32, 5, dir + "/hf_" + c.arch);
+    std::string hf = dir + "/hf_" + c.arch + std::to_string(c.dim);
+    write_random_hf(c, DType::F32, 5, hf);
+    std::vector<int32_t> long_toks;  // far enough for the scaled low frequencies to matter
+    for (int i = 0; i < 60; ++i) long_toks.push_back((i * 37 + 11) % 290);
+    if (c.rope_factor > 0) toks = long_toks;
     auto g = last_logits(std::shared_ptr<Model>(load_model(dir + "/m.gguf")), toks);
-    auto h = last_logits(std::shared_ptr<Model>(load_model(dir + "/hf_" + c.arch)), toks);
+    auto h = last_logits(std::shared_ptr<Model>(load_model(hf)), toks);
     auto r = last_logits(std::shared_ptr<Model>(make_random_model(c, DType::F32, 5)), toks);
     float md = 0, mr = 0;
     for (size_t i = 0; i < g.size(); ++i) {

@@ -105,6 +105,7 @@ TEST_CASE("Llama 3 tokenizer.json and Llama 2 tokenizer.model round trip" * doct
     CHECK(t->encode(" Hello World!", false) == std::vector<int32_t>{22691, 4435, 0});
     CHECK(t->encode("<|eot_id|>", false, true) == std::vector<int32_t>{128009});
     CHECK(t->is_stop(128009));
+    CHECK(t->chat_template().find("<|start_header_id|>") != std::string::npos);
     std::string s = "    Hello\n\n  🦙 y'all! 1234567 Cửa Việt";
     CHECK(t->decode(t->encode(s, false)) == s);
   }
