@@ -38,6 +38,12 @@ Loaded load_all(const std::string& spec, bool need_tokenizer = true) {
   return l;
 }
 
+double cpu_seconds() {
+  struct rusage ru {};
+  getrusage(RUSAGE_SELF, &ru);
+  return ru.ru_utime.tv_sec + ru.ru_stime.tv_sec + (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) * 1e-6;
+}
+
 double peak_rss_mib() {
   struct rusage ru {};
   getrusage(RUSAGE_SELF, &ru);
@@ -239,11 +245,16 @@ int cli_bench(const BenchOptions& o, std::ostream& out, std::ostream& err) {
         eng->forward(in, logits);
       }
     };
+    double wall_total = 0, cpu_total = 0;
     auto time_it = [&](auto&& f) {
       f();  // warm-up: page in weights, grow workspaces
       auto t0 = clk::now();
+      double c0 = cpu_seconds();
       for (int r = 0; r < o.reps; ++r) f();
-      return std::chrono::duration<double>(clk::now() - t0).count() / o.reps;
+      double wall = std::chrono::duration<double>(clk::now() - t0).count();
+      wall_total += wall;
+      cpu_total += cpu_seconds() - c0;
+      return wall / o.reps;
     };
     double pp = o.prompt ? (double)o.prompt * o.batch / time_it(run_prefill) : 0.0;
     double tg = o.gen ? (double)o.gen * o.batch / time_it(run_decode) : 0.0;
@@ -258,6 +269,9 @@ int cli_bench(const BenchOptions& o, std::ostream& out, std::ostream& err) {
                                 {"prefill_tok_s", std::round(pp * 10) / 10},
                                 {"decode_tok_s", std::round(tg * 10) / 10},
                                 {"peak_rss_mib", std::round(peak_rss_mib() * 10) / 10},
+                                // CPU time / (wall time * threads): well below 1 means other
+                                // processes took cores during the measurement (or threads idled).
+                                {"cpu_busy", wall_total > 0 ? std::round(cpu_total / (wall_total * eng->threads()) * 100) / 100 : 0.0},
                                 {"weights_mib", std::round(l.model->weight_bytes() / 1048576.0 * 10) / 10}};
     out << j.dump() << "\n";
     return 0;

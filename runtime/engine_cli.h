@@ -49,7 +49,7 @@ struct BenchOptions {  // sglc bench
   int reps = 3;      // repetitions averaged (after one warm-up)
 };
 // Prints one JSON object: model, format, dtype, isa, threads, prompt/gen/batch, prefill_tok_s,
-// decode_tok_s, peak_rss_mib, weights_mib.
+// decode_tok_s, peak_rss_mib, cpu_busy (CPU time / (wall * threads)), weights_mib.
 int cli_bench(const BenchOptions& o, std::ostream& out, std::ostream& err);
 
 struct ModelRandomOptions {  // sglc model random
