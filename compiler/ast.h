@@ -230,6 +230,7 @@ struct RoleStmt : Stmt {
 struct Append : Stmt {
   std::vector<ExprPtr> items;
   bool is_call_statement = false;  // set by sema
+  bool role_inline = false;        // the items of `user x y`: always appended, even a single call
   explicit Append(Span s) : Stmt(StmtKind::Append, s) {}
 };
 

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <iosfwd>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -38,6 +39,10 @@ class DiagnosticEngine {
   // An error that is about a file as a whole (missing, unreadable, too large).
   Diagnostic& file_error(std::string path, std::string message);
 
+  // Keeps `file` alive as long as this engine: diagnostics point into their source files, and
+  // callers render them after the compilation that read the file is gone.
+  void retain(std::shared_ptr<const SourceFile> file) { files_.push_back(std::move(file)); }
+
   int error_count() const { return errors_; }
   int warning_count() const { return warnings_; }
   bool has_errors() const { return errors_ > 0; }
@@ -52,6 +57,7 @@ class DiagnosticEngine {
 
   std::vector<Diagnostic> diags_;
   Diagnostic overflow_;  // sink once the error limit is hit
+  std::vector<std::shared_ptr<const SourceFile>> files_;
   int errors_ = 0;
   int warnings_ = 0;
 };

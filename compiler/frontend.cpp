@@ -83,7 +83,8 @@ void run_with_large_stack(const std::function<void()>& fn) {
 Compilation compile_source(const std::string& path, std::string text, DiagnosticEngine& diags, const FrontendOptions& opts) {
   Compilation c;
   int before = diags.error_count();
-  c.file = std::make_unique<SourceFile>(path, std::move(text));
+  c.file = std::make_shared<SourceFile>(path, std::move(text));
+  diags.retain(c.file);
   check_text(c, diags, opts);
   c.ok = diags.error_count() == before && c.module != nullptr;
   return c;

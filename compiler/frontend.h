@@ -18,7 +18,7 @@ struct FrontendOptions {
 };
 
 struct Compilation {
-  std::unique_ptr<SourceFile> file;
+  std::shared_ptr<SourceFile> file;
   std::unique_ptr<ast::Module> module;   // null when the file could not be parsed
   std::unique_ptr<Program> program;      // set when sema ran
   bool ok = false;                       // no errors

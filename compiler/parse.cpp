@@ -118,6 +118,7 @@ struct TokenizedRegion {
   // For each token: the innermost bracket open before it (type 0 when none), for messages like
   // "expected ')' to close the '(' opened at 2:10".
   std::vector<std::pair<size_t, uint32_t>> open_before;
+  std::vector<uint32_t> lex_error_lines;  // syntax errors there are echoes of the lexical one
 };
 
 class Lexing {
@@ -140,7 +141,8 @@ class Lexing {
       if (type == Token::EOF) break;
       uint32_t b = base + static_cast<uint32_t>(t->getStartIndex());
       uint32_t e = base + static_cast<uint32_t>(t->getStopIndex()) + 1;
-      size_t prev = last_significant(raw);
+      // After a newline a '/' starts a regex (a new statement), unless a bracket is open.
+      size_t prev = !raw.empty() && raw.back().type == SGLLexer::NL ? Token::INVALID_TYPE : last_significant(raw);
       switch (type) {
         case SGLLexer::REGEX:
           if (ends_operand(prev)) {
@@ -156,14 +158,20 @@ class Lexing {
           if (!ends_operand(prev)) {
             lex_error(r, {b, b + 1},
                       "unterminated regex literal (a /regex/ must end with '/' on the same line)");
-            skip_to_line_end(r, raw, e, base, text);
+            raw.push_back({SGLLexer::REGEX, b, e});  // keep parsing as if it were a regex
             continue;
           }
           break;
         case SGLLexer::UNTERMINATED_STRING: {
-          lex_error(r, {b, b + 1},
-                    "unterminated string literal (a \"...\" string ends on its own line; use \"\"\"...\"\"\" "
-                    "for text over several lines)");
+          if (e < base + len && src[e] == '{') {
+            lex_error(r, {e, e + 1},
+                      "unclosed interpolation in a string: '{' starts {expr}; write \\{ for a literal brace, or use "
+                      "r\"...\" for text such as JSON");
+          } else {
+            lex_error(r, {b, b + 1},
+                      "unterminated string literal (a \"...\" string ends on its own line; use \"\"\"...\"\"\" "
+                      "for text over several lines)");
+          }
           raw.push_back({SGLLexer::STRING, b, e});  // keep parsing as if it were closed
           skip_to_line_end(r, raw, e, base, text);
           continue;
@@ -216,6 +224,7 @@ class Lexing {
 
   void lex_error(TokenizedRegion& r, Span span, std::string msg) {
     ++r.lex_errors;
+    r.lex_error_lines.push_back(file_.line_col(span.begin).line);
     diags_.error(&file_, span, std::move(msg));
   }
 
@@ -316,6 +325,15 @@ class Lexing {
 
 bool is_keyword(size_t t) { return t >= SGLLexer::IMPORT && t <= SGLLexer::FALSE; }
 
+std::string describe_token(const Token* t);
+
+// "unexpected end of the file", "unexpected name 'x'".
+std::string unexpected(const Token* t) {
+  std::string what = describe_token(t);
+  if (what.rfind("the end of", 0) == 0) what = what.substr(4);
+  return "unexpected " + what;
+}
+
 std::string describe_token(const Token* t) {
   size_t type = t->getType();
   if (type == Token::EOF) return "the end of the file";
@@ -366,7 +384,9 @@ std::string describe_expected(const antlr4::misc::IntervalSet& set, const antlr4
   };
   if (declaration) {
     words.push_back("a declaration ('fn', 'schema', 'enum' or 'import')");
-    remove_if([](size_t t) { return t == SGLLexer::FN || t == SGLLexer::SCHEMA || t == SGLLexer::ENUM || t == SGLLexer::IMPORT; });
+    remove_if([](size_t t) {
+      return t == SGLLexer::FN || t == SGLLexer::SCHEMA || t == SGLLexer::ENUM || t == SGLLexer::IMPORT || t == SGLLexer::SEMI;
+    });
   }
   if (statement) {
     words.push_back("a statement");
@@ -407,18 +427,24 @@ struct SyntaxErrorSink {
   const TokenizedRegion* region;
   int count = 0;
   uint32_t last_line = 0;
+  bool last_at_top = true;  // was the last error at the top level (not inside a declaration)?
 
   static const char* closer_for(size_t open) {
     return open == SGLLexer::LPAREN ? ")" : open == SGLLexer::LBRACK ? "]" : "}";
   }
 
-  void report(const Token* tok, std::string msg) {
+  void report(const Token* tok, std::string msg, bool top = false) {
     ++count;
+    last_at_top = top;
     uint32_t b = static_cast<uint32_t>(tok->getStartIndex());
     uint32_t e = tok->getType() == Token::EOF || tok->getText() == "\n" ? b : static_cast<uint32_t>(tok->getStopIndex()) + 1;
     // After recovery, further errors on the same line are almost always echoes of the first.
     uint32_t line = file->line_col(b).line;
     if (line == last_line) return;
+    for (uint32_t l : region->lex_error_lines)
+      if (l == line) return;
+    // Hitting the end of the file after an earlier error is nearly always that error's echo.
+    if (tok->getType() == Token::EOF && count > 1) return;
     last_line = line;
     // A closer that does not match the innermost open bracket, or the end of the file with a
     // bracket still open: say which bracket is unclosed.
@@ -442,9 +468,56 @@ class WordyErrorStrategy : public antlr4::DefaultErrorStrategy {
  public:
   explicit WordyErrorStrategy(SyntaxErrorSink& sink) : sink_(sink) {}
 
+  // At the top level, anything that does not start a declaration is skipped up to the next
+  // 'fn', 'schema', 'enum' or 'import', with one error; the default recovery would eat the next
+  // function instead and report its body line by line.
+  void sync(antlr4::Parser* p) override {
+    if (p->getContext()->getRuleIndex() != SGLParser::RuleProgram) {
+      DefaultErrorStrategy::sync(p);
+      return;
+    }
+    auto starts_decl = [](size_t t) {
+      return t == SGLLexer::FN || t == SGLLexer::SCHEMA || t == SGLLexer::ENUM || t == SGLLexer::IMPORT ||
+             t == SGLLexer::SEMI || t == Token::EOF;
+    };
+    Token* t = p->getCurrentToken();
+    if (starts_decl(t->getType())) return;
+    // Leftovers of a declaration that already failed are skipped silently.
+    if (!inErrorRecoveryMode(p) && (sink_.count == 0 || sink_.last_at_top)) {
+      beginErrorCondition(p);
+      sink_.report(t, unexpected(t) + "; expected a declaration ('fn', 'schema', 'enum' or 'import') or the end of the file",
+                   true);
+    }
+    while (!starts_decl(p->getCurrentToken()->getType())) p->consume();
+    endErrorCondition(p);
+  }
+
+  // Same idea after an error inside a top-level decision: skip to the next declaration.
+  void recover(antlr4::Parser* p, std::exception_ptr e) override {
+    if (p->getContext()->getRuleIndex() != SGLParser::RuleProgram) {
+      DefaultErrorStrategy::recover(p, e);
+      return;
+    }
+    if (p->getCurrentToken()->getType() != Token::EOF) p->consume();
+    for (size_t t = p->getCurrentToken()->getType(); t != Token::EOF && t != SGLLexer::FN && t != SGLLexer::SCHEMA &&
+                                                       t != SGLLexer::ENUM && t != SGLLexer::IMPORT;
+         t = p->getCurrentToken()->getType()) {
+      p->consume();
+    }
+  }
+
  protected:
   void reportNoViableAlternative(antlr4::Parser* p, const antlr4::NoViableAltException& e) override {
-    report_unexpected(p, e.getOffendingToken(), p->getExpectedTokens());
+    Token* t = e.getOffendingToken();
+    size_t idx = t->getTokenIndex();
+    const auto& open = sink_.region->open_before;
+    if (idx < open.size() && (open[idx].first == SGLLexer::LPAREN || open[idx].first == SGLLexer::LBRACK) &&
+        t->getType() != SGLLexer::RPAREN && t->getType() != SGLLexer::RBRACK && t->getType() != SGLLexer::RBRACE &&
+        t->getType() != Token::EOF) {
+      sink_.report(t, unexpected(t) + "; expected ',' or '" + (open[idx].first == SGLLexer::LPAREN ? ")" : "]") + "'");
+      return;
+    }
+    report_unexpected(p, t, p->getExpectedTokens());
   }
   void reportInputMismatch(antlr4::Parser* p, const antlr4::InputMismatchException& e) override {
     report_unexpected(p, e.getOffendingToken(), e.getExpectedTokens());
@@ -457,7 +530,7 @@ class WordyErrorStrategy : public antlr4::DefaultErrorStrategy {
     beginErrorCondition(p);
     Token* t = p->getCurrentToken();
     std::string expected = describe_expected(getExpectedTokens(p), p->getVocabulary());
-    std::string msg = "unexpected " + describe_token(t);
+    std::string msg = unexpected(t);
     if (!expected.empty()) msg += "; expected " + expected;
     sink_.report(t, msg);
   }
@@ -479,7 +552,7 @@ class WordyErrorStrategy : public antlr4::DefaultErrorStrategy {
     } else if (type == SGLLexer::RBRACE && expected.empty()) {
       msg = "unexpected '}'";
     } else if (expected.empty()) {
-      msg = "unexpected " + describe_token(t);
+      msg = unexpected(t);
     } else {
       msg = "expected " + expected + ", found " + describe_token(t);
     }
@@ -602,8 +675,20 @@ class AstBuilder {
   ast::Block block(SGLParser::BlockContext* ctx) {
     ast::Block b;
     b.span = span(ctx);
+    bool separated = true;
     for (auto* sc : ctx->stmt()) {
-      if (ast::StmtPtr s = stmt(sc)) b.stmts.push_back(std::move(s));
+      ast::StmtPtr s = stmt(sc);
+      if (!s) {
+        separated = true;
+        continue;
+      }
+      // Two statements need a newline or ';' between them (`let a = 1 let b = 2` is a mistake).
+      if (!separated) {
+        diags_.error(&file_, span(sc->getStart()),
+                     "expected the end of the line or ';', found " + describe_token(sc->getStart()));
+      }
+      separated = false;
+      b.stmts.push_back(std::move(s));
     }
     return b;
   }
@@ -659,6 +744,7 @@ class AstBuilder {
       } else {
         s->inline_items = true;
         auto items = std::make_unique<ast::Append>(Span{span(c->expr().front()).begin, sp.end});
+        items->role_inline = true;
         for (auto* e : c->expr()) items->items.push_back(expr(e));
         s->body.span = items->span;
         s->body.stmts.push_back(std::move(items));

@@ -44,6 +44,15 @@ const std::vector<BuiltinSpec>& builtin_specs() {
   return specs;
 }
 
+// "a str", "an int", "an enum(...)", "an 'assistant' turn".
+std::string a_(const std::string& what) {
+  size_t i = what.empty() || what[0] != '\'' ? 0 : 1;
+  char c = i < what.size() ? what[i] : 'x';
+  bool vowel = c == 'a' || c == 'e' || c == 'i' || c == 'o' || (c == 'u' && what.compare(i, 3, "use") != 0);
+  return (vowel ? "an " : "a ") + what;
+}
+std::string a_(const Type* t) { return a_(t->to_string()); }
+
 bool is_builtin_type_name(const std::string& n) {
   return n == "str" || n == "int" || n == "float" || n == "bool" || n == "list" || n == "regex";
 }
@@ -215,8 +224,14 @@ void Checker::declare_top_level() {
                         : d->kind == ast::DeclKind::Schema ? Symbol::Kind::Schema
                                                            : Symbol::Kind::Enum;
     if (Symbol* prev = info_.find(d->name)) {
-      Diagnostic& e = error(d->name_span, "'" + d->name + "' is already defined");
-      note(e, prev->file, prev->span, "previous definition is here");
+      if (prev->kind == Symbol::Kind::Module && prev->span.begin > d->name_span.begin) {
+        // Imports are declared first; blame whichever definition comes later in the file.
+        Diagnostic& e = error(prev->span, "'" + d->name + "' is already defined");
+        note(e, file_, d->name_span, "the other definition is here");
+      } else {
+        Diagnostic& e = error(d->name_span, "'" + d->name + "' is already defined");
+        note(e, prev->file, prev->span, "previous definition is here");
+      }
       continue;
     }
     if (kind == Symbol::Kind::Function) {
@@ -354,8 +369,14 @@ const Type* Checker::resolve_type(const ast::TypeRef& t) {
   std::vector<std::string> cands = {"str", "int", "float", "bool", "list", "regex"};
   for (auto& [n, sym] : info_.names)
     if (sym->kind == Symbol::Kind::Schema || sym->kind == Symbol::Kind::Enum) cands.push_back(n);
+  static const std::map<std::string, std::string> aliases = {
+      {"string", "str"}, {"String", "str"}, {"integer", "int"}, {"i64", "int"}, {"boolean", "bool"},
+      {"double", "float"}, {"number", "float"}, {"f64", "float"}, {"array", "list"}, {"List", "list"}};
+  auto alias = aliases.find(t.name);
   if (s) {
     error(t.span, "'" + t.name + "' is not a type");
+  } else if (alias != aliases.end()) {
+    error(t.span, "unknown type '" + t.name + "'; did you mean '" + alias->second + "'?");
   } else {
     error(t.span, "unknown type '" + t.name + "'" + suggestion(t.name, cands));
   }
@@ -382,7 +403,7 @@ const Type* Checker::gen_result_type(ast::Gen& g) {
   if (it != resolved_gen_types_.end()) return it->second;
   const Type* t = resolve_type(*g.target_type);
   if (!t->is_error() && !type_ok_for_gen(t)) {
-    error(g.target_type->span, "gen cannot produce a " + t->to_string() +
+    error(g.target_type->span, "gen cannot produce " + a_(t) +
                                    " (typed gen takes str, int, float, bool, an enum, a schema or a list of them)");
     t = T.error();
   }
@@ -518,7 +539,7 @@ void Checker::check_fn(ast::FnDecl& fn) {
   check_stmts(fn.body);
   if (ret_->kind != TypeKind::Void && !ret_->is_error() && !block_exits(fn.body)) {
     uint32_t close = fn.body.span.end > fn.body.span.begin ? fn.body.span.end - 1 : fn.body.span.begin;
-    error({close, close + 1}, "function '" + fn.name + "' must return a " + ret_->to_string() +
+    error({close, close + 1}, "function '" + fn.name + "' must return " + a_(ret_) +
                                   ", but the end of its body can be reached");
   }
   pop_scope();
@@ -624,8 +645,8 @@ void Checker::check_stmt(ast::Stmt& s) {
     case ast::StmtKind::Role: {
       auto& r = s.as<ast::RoleStmt>();
       if (!roles_.empty()) {
-        Diagnostic& d = error(r.role_span, std::string("a '") + ast::to_string(r.role) + "' turn cannot be inside a '" +
-                                               ast::to_string(roles_.back().first) + "' turn");
+        Diagnostic& d = error(r.role_span, a_(std::string("'") + ast::to_string(r.role) + "'") + " turn cannot be inside " +
+                                               a_(std::string("'") + ast::to_string(roles_.back().first) + "'") + " turn");
         note(d, file_, roles_.back().second, "the enclosing turn starts here");
       }
       roles_.push_back({r.role, r.role_span});
@@ -642,13 +663,14 @@ void Checker::check_let(ast::Let& s) {
   const Type* t = check_expr(*s.value, declared);
   if (declared) {
     if (!assignable(t, declared)) {
-      error(s.value->span, "cannot initialise '" + s.name + "' of type " + declared->to_string() + " with a " + t->to_string());
+      error(s.value->span, "cannot initialise '" + s.name + "' of type " + declared->to_string() + " with " + a_(t));
     }
     t = declared;
   } else if (t->kind == TypeKind::Void) {
     error(s.value->span, "this expression has no value to store in '" + s.name + "'");
     t = T.error();
-  } else if (t->kind == TypeKind::List && t->elem->is_error() && s.value->kind == ast::ExprKind::List) {
+  } else if (t->kind == TypeKind::List && t->elem->is_error() && s.value->kind == ast::ExprKind::List &&
+             s.value->as<ast::ListLit>().items.empty()) {
     error(s.value->span, "cannot tell the element type of []; write let " + s.name + ": list[str] = []");
   }
   s.symbol = new_symbol(Symbol::Kind::Local, s.name, t, s.name_span);
@@ -682,9 +704,9 @@ void Checker::check_assign(ast::Assign& s) {
               (target->kind == TypeKind::Int && vt->kind == TypeKind::Int) ||
               (target->kind == TypeKind::Float && vt->is_numeric()) ||
               (target->kind == TypeKind::List && assignable(vt, target));
-    if (!ok) error(s.value->span, "cannot add a " + vt->to_string() + " to '" + s.name + "' of type " + target->to_string());
+    if (!ok) error(s.value->span, "cannot add " + a_(vt) + " to '" + s.name + "' of type " + target->to_string());
   } else if (!assignable(vt, target)) {
-    error(s.value->span, "cannot assign a " + vt->to_string() + " to '" + s.name + "' of type " + target->to_string());
+    error(s.value->span, "cannot assign " + a_(vt) + " to '" + s.name + "' of type " + target->to_string());
   }
 }
 
@@ -702,7 +724,7 @@ void Checker::check_return(ast::Return& s) {
     return;
   }
   if (!s.value) {
-    if (!ret_->is_error()) error(s.span, "function '" + fn_->name + "' must return a " + ret_->to_string());
+    if (!ret_->is_error()) error(s.span, "function '" + fn_->name + "' must return " + a_(ret_));
     return;
   }
   const Type* t = check_expr(*s.value, ret_);
@@ -711,7 +733,7 @@ void Checker::check_return(ast::Return& s) {
 }
 
 void Checker::check_append(ast::Append& a) {
-  if (a.items.size() == 1) {
+  if (a.items.size() == 1 && !a.role_inline) {
     ast::ExprKind k = a.items[0]->kind;
     if (k == ast::ExprKind::Call || k == ast::ExprKind::Fork || k == ast::ExprKind::Spawn) {
       a.is_call_statement = k == ast::ExprKind::Call;
@@ -727,11 +749,11 @@ void Checker::check_append(ast::Append& a) {
     if (t->kind == TypeKind::Void) {
       error(item->span, what + " returns nothing, so there is no text to append");
     } else if (t->kind == TypeKind::List) {
-      error(item->span, "cannot append a " + t->to_string() + " to the stream; use join(list, sep)");
+      error(item->span, "cannot append " + a_(t) + " to the stream; use join(list, sep)");
     } else if (t->kind == TypeKind::Schema) {
-      error(item->span, "cannot append a " + t->to_string() + " to the stream; use str(x) for its JSON text");
+      error(item->span, "cannot append " + a_(t) + " to the stream; use str(x) for its JSON text");
     } else {
-      error(item->span, "cannot append a " + t->to_string() + " to the stream");
+      error(item->span, "cannot append " + a_(t) + " to the stream");
     }
   }
 }
@@ -772,9 +794,9 @@ const Type* Checker::check_string(ast::StringLit& s) {
     const Type* t = check_expr(*p.expr);
     if (t->is_error() || t->is_scalar()) continue;
     if (t->kind == TypeKind::List) {
-      error(p.expr->span, "cannot interpolate a " + t->to_string() + "; use join(list, sep)");
+      error(p.expr->span, "cannot interpolate " + a_(t) + "; use join(list, sep)");
     } else {
-      error(p.expr->span, "cannot interpolate a " + t->to_string() + " into a string");
+      error(p.expr->span, "cannot interpolate " + a_(t) + " into a string");
     }
   }
   return T.str_type();
@@ -805,10 +827,12 @@ const Type* Checker::check_regex(ast::RegexLit& r) {
 }
 
 const Type* Checker::check_list(ast::ListLit& l, const Type* expected) {
-  const Type* want = expected && expected->kind == TypeKind::List ? expected->elem : nullptr;
+  // Items decide the element type; the expected type only fills in for [] (a mismatch is then
+  // reported once, on the whole list, by the caller).
+  const Type* want = expected && expected->kind == TypeKind::List && l.items.empty() ? expected->elem : nullptr;
   const Type* elem = want;
   for (auto& item : l.items) {
-    const Type* t = check_expr(*item, elem);
+    const Type* t = check_expr(*item, elem && elem->kind == TypeKind::List ? elem : nullptr);
     if (t->is_error()) continue;
     if (t->kind == TypeKind::Void) {
       error(item->span, "this expression has no value to put in a list");
@@ -906,7 +930,7 @@ const Type* Checker::check_member(ast::Member& m) {
     for (auto& [n, ty] : vars->vars) names.push_back(n);
     std::string defined;
     for (auto& n : names) defined += (defined.empty() ? "" : ", ") + n;
-    Diagnostic& d = error(m.name_span, std::string(what) + " defines no variable '" + m.name + "'" + suggestion(m.name, names));
+    Diagnostic& d = error(m.name_span, std::string(what) + " '" + m.name + "'" + suggestion(m.name, names));
     note(d, nullptr, {}, defined.empty() ? std::string("it defines no gen or select variables; .text reads its text")
                                          : "its variables are: " + defined + " (and .text)");
     return T.error();
@@ -921,10 +945,10 @@ const Type* Checker::check_member(ast::Member& m) {
       error(m.name_span, "schema '" + t->schema->name + "' has no field '" + m.name + "'" + suggestion(m.name, names));
       return T.error();
     }
-    case TypeKind::Branch: return stream_member(t->stream_vars, "no branch of this fork");
+    case TypeKind::Branch: return stream_member(t->stream_vars, "no branch of this fork defines a variable");
     case TypeKind::List:
       if (t->elem->kind == TypeKind::Branch) {
-        const Type* et = stream_member(t->elem->stream_vars, "no branch of this fork");
+        const Type* et = stream_member(t->elem->stream_vars, "no branch of this fork defines a variable");
         return et->is_error() ? et : T.list_of(et);
       }
       break;
@@ -936,10 +960,10 @@ const Type* Checker::check_member(ast::Member& m) {
         }
         return t->task_result;
       }
-      return stream_member(t->stream_vars, ("the spawned function '" + t->task_fn->name + "'").c_str());
+      return stream_member(t->stream_vars, ("the spawned function '" + t->task_fn->name + "' defines no variable").c_str());
     default: break;
   }
-  error(m.name_span, "a " + t->to_string() + " has no member '" + m.name + "'" +
+  error(m.name_span, "" + a_(t) + " has no member '" + m.name + "'" +
                          (t->kind == TypeKind::List || t->kind == TypeKind::Str ? " (use len(x) for its length)" : ""));
   return T.error();
 }
@@ -950,7 +974,7 @@ const Type* Checker::check_index(ast::Index& ix) {
   if (!it->is_error() && it->kind != TypeKind::Int) error(ix.index->span, "an index must be an int, found " + it->to_string());
   if (t->is_error()) return T.error();
   if (t->kind == TypeKind::List) return t->elem;
-  error(ix.object->span, "cannot index a " + t->to_string() + "; only lists can be indexed");
+  error(ix.object->span, "cannot index " + a_(t) + "; only lists can be indexed");
   return T.error();
 }
 
@@ -992,7 +1016,7 @@ const Type* Checker::check_call(ast::Call& c) {
     if (!t->is_error()) {
       error(c.callee->span, c.callee->kind == ast::ExprKind::String
                                 ? "a string cannot be called; to append a value in parentheses after it, use +"
-                                : "a " + t->to_string() + " cannot be called");
+                                : "" + a_(t) + " cannot be called");
     }
     return T.error();
   }
@@ -1090,11 +1114,13 @@ const Type* Checker::check_user_call(ast::Call& c, ast::FnDecl& fn, Symbol* sym)
   (void)sym;
   std::vector<ast::Arg*> bound(fn.params.size(), nullptr);
   bool named_seen = false;
+  bool misplaced = false;  // a positional after a named argument: do not also report "missing"
   size_t next_positional = 0;
   for (auto& a : c.args) {
     if (a.name.empty()) {
       if (named_seen) {
         error(a.value->span, "a positional argument cannot follow a named one");
+        misplaced = true;
         check_expr(*a.value);
         continue;
       }
@@ -1128,7 +1154,7 @@ const Type* Checker::check_user_call(ast::Call& c, ast::FnDecl& fn, Symbol* sym)
     const ast::Param& p = fn.params[i];
     const Type* pt = p.symbol ? p.symbol->type : T.error();
     if (!bound[i]) {
-      if (!p.default_value) error(c.span, "missing argument '" + p.name + "' in call to '" + fn.name + "'");
+      if (!p.default_value && !misplaced) error(c.span, "missing argument '" + p.name + "' in call to '" + fn.name + "'");
       continue;
     }
     const Type* at = check_expr(*bound[i]->value, pt);
@@ -1307,7 +1333,7 @@ void Checker::bind_stream_var(const std::string& name, Span span, const Type* ty
     int idx = scope_index_of(existing);
     if (idx >= 0 && idx >= fork_scope_) {
       if (!assignable(type, existing->type)) {
-        Diagnostic& d = error(span, "'" + name + "' is a " + existing->type->to_string() + ", but this generates a " + type->to_string());
+        Diagnostic& d = error(span, "'" + name + "' is " + a_(existing->type) + ", but this generates " + a_(type));
         note(d, existing->file, existing->span, "'" + name + "' is declared here");
       }
       out = existing;
@@ -1551,7 +1577,8 @@ class ModuleLoader {
     auto it = loaded_.find(em.name);
     if (it != loaded_.end()) return it->second;
     loaded_[em.name] = nullptr;  // a cycle resolves to "not available" instead of recursing
-    prog_.std_sources.push_back(std::make_unique<SourceFile>(em.path, em.source));
+    prog_.std_sources.push_back(std::make_shared<SourceFile>(em.path, em.source));
+    diags_.retain(prog_.std_sources.back());
     const SourceFile* file = prog_.std_sources.back().get();
     std::unique_ptr<ast::Module> mod = parse_module(*file, diags_);
     if (!mod) return nullptr;

@@ -54,7 +54,7 @@ struct ModuleInfo {
 // std modules), their sources, interned types and symbols.
 struct Program {
   TypeContext types;
-  std::vector<std::unique_ptr<SourceFile>> std_sources;
+  std::vector<std::shared_ptr<SourceFile>> std_sources;
   std::vector<std::unique_ptr<ast::Module>> std_modules;
   std::deque<ModuleInfo> modules;
   std::deque<Symbol> symbols;

@@ -185,8 +185,9 @@ WS : [ \t\f]+ -> skip ;
 
 // Error tokens: matched only when nothing valid is, so that compiler/parse.cpp can report them
 // in words ("unterminated string literal") instead of failing in the lexer.
-UNTERMINATED_TRIPLE_STRING : '"""' (ESC | INTERP | ~[\\{])*? EOF ;
+// These may not contain their terminator, or they would outrun the real tokens (longest match).
+UNTERMINATED_TRIPLE_STRING : '"""' (ESC | ~["\\] | '"' ~["] | '""' ~["])* '"'? '"'? EOF ;
 UNTERMINATED_STRING : '"' (ESC | INTERP | ~["\\{\r\n])* ;
 UNTERMINATED_RAW_STRING : 'r"' ~["]* EOF ;
-UNTERMINATED_BLOCK_COMMENT : '/*' .*? EOF ;
+UNTERMINATED_BLOCK_COMMENT : '/*' (~'*' | '*'+ ~[*/])* '*'* EOF ;
 ERROR_CHAR : . ;

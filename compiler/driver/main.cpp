@@ -30,6 +30,7 @@ int main(int argc, char** argv) {
   CLI::App app{"sglc: compiler and runtime for .sgl language-model programs"};
   app.set_version_flag("--version", std::string("sglc ") + SGL_VERSION + "\n" + sgl::describe_devices(sgl::probe_devices()));
   app.require_subcommand(1);
+  app.fallthrough(true);  // global options such as --color may follow the subcommand
   std::string color_mode = "auto";
   app.add_option("--color", color_mode, "Color diagnostics: auto, always or never")
       ->check(CLI::IsMember({"auto", "always", "never"}));
@@ -55,9 +56,7 @@ int main(int argc, char** argv) {
 
   sgl::DiagnosticEngine diags;
   if (*check) {
-    // Diagnostics point into the compilations' sources: keep them alive until rendered.
-    std::vector<sgl::Compilation> done;
-    for (const std::string& f : check_files) done.push_back(sgl::compile_file(f, diags));
+    for (const std::string& f : check_files) sgl::compile_file(f, diags);
     return finish(diags, color);
   }
   if (*run) {
