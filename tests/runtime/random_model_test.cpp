@@ -81,12 +81,13 @@ TEST_CASE("SIMD kernels agree with the portable kernels on every dtype and tile 
   const auto& ref = cpu::kernels_generic();
   MESSAGE("kernels in use: " << best.isa);
   for (DType dt : {DType::F32, DType::F16, DType::BF16, DType::Q8_0, DType::Q4_0}) {
-    for (int64_t K : {64, 96, 172, 288}) {
+    for (int64_t K : {64, 96, 172, 288})
+    for (int N : {1, 3, 37}) {  // decode GEMV, small-batch tiles, and 3 packed groups (last partial)
       if ((dt == DType::Q8_0 || dt == DType::Q4_0) && K % 32) continue;
       CAPTURE(dtype_name(dt));
       CAPTURE(K);
+      CAPTURE(N);
       const int64_t R = 13;
-      const int N = 37;  // 3 groups of 16 lanes, the last partial
       std::vector<float> wf(R * K), x(N * K);
       for (size_t i = 0; i < wf.size(); ++i) wf[i] = std::sin((float)i * 0.37f);
       for (size_t i = 0; i < x.size(); ++i) x[i] = std::cos((float)i * 0.11f);
