@@ -287,10 +287,7 @@ void CpuEngine::forward(std::span<const SeqInput> batch, std::vector<float>& log
       matmul3(ws, 2, a, ys, ld);
     }
     pool_.parallel_for((int64_t)T * ffn, 8192, [&](int64_t b, int64_t e) {
-      for (int64_t i = b; i < e; ++i) {
-        float g = hb_[i];
-        hb_[i] = g / (1.0f + std::exp(-g)) * hb2_[i];
-      }
+      K.silu_mul(hb_.data() + b, hb2_.data() + b, e - b);
     });
     {
       ActBuf a(hb_.data(), ffn, T, ffn, &pool_);

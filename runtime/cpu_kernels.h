@@ -55,6 +55,8 @@ struct KernelTable {
   void (*axpy)(float a, const float* x, float* y, int n);  // y += a * x
   // One query head against n positions: out = softmax(scale * q.k_p) . v_p, where k_p / v_p are
   // k[p] + off / v[p] + off (pointers to each position's slot). `scores` holds n floats.
+  // g[i] = silu(g[i]) * u[i] (SwiGLU)
+  void (*silu_mul)(float* g, const float* u, int64_t n);
   void (*attend)(const float* q, const float* const* k, const float* const* v, int off, int n, int hd, float scale,
                  float* out, float* scores);
 };
