@@ -61,7 +61,7 @@ struct CpuEngine::ActBuf {
     if (cpu::wants_packed(n) && std::string(K.isa) == "avx512") {
       int di = (int)dt;
       if (!have_packed[di]) {
-        cpu::pack_acts(dt, a, packed[di]);
+        cpu::pack_acts(dt, a, packed[di], pool);
         have_packed[di] = true;
       }
       a.packed = &packed[di];
@@ -115,8 +115,7 @@ void CpuEngine::matmul3(const Matrix* ws, int nw, ActBuf& a, float* const* ys, c
 namespace {
 
 void rmsnorm(float* out, const float* x, const float* w, int n, float eps) {
-  float ss = 0;
-  for (int i = 0; i < n; ++i) ss += x[i] * x[i];
+  float ss = cpu::kernels().dot(x, x, n);
   ss = 1.0f / std::sqrt(ss / n + eps);
   for (int i = 0; i < n; ++i) out[i] = w[i] * (ss * x[i]);
 }

@@ -8,6 +8,10 @@
 
 #include "model.h"
 
+namespace sgl {
+class ThreadPool;
+}
+
 namespace sgl::cpu {
 
 // Activations of n tokens (rows of x), with the forms the weight dtype needs prepared by
@@ -40,7 +44,8 @@ struct Acts {
 };
 
 // Fills `p` with the layout `dt` weights need (needs q/qd/qs already filled for Q8_0/Q4_0).
-void pack_acts(DType dt, const Acts& a, PackedActs& p);
+// With a pool, the 16-token groups are packed in parallel.
+void pack_acts(DType dt, const Acts& a, PackedActs& p, ThreadPool* pool = nullptr);
 // Whether matmul uses PackedActs for this many tokens.
 inline bool wants_packed(int n) { return n >= 8; }
 
