@@ -58,7 +58,7 @@ struct CpuEngine::ActBuf {
     a.qs = qs.data();
     a.bf = bf.data();
     // Prefill-sized batches use the packed GEMM layout; only the SIMD tables read it.
-    if (cpu::wants_packed(n) && std::string(K.isa) == "avx512") {
+    if (cpu::wants_packed(n) && (K.packed_dtypes >> (int)dt & 1u)) {
       int di = (int)dt;
       if (!have_packed[di]) {
         cpu::pack_acts(dt, a, packed[di], pool);

@@ -51,6 +51,9 @@ inline bool wants_packed(int n) { return n >= 8; }
 
 struct KernelTable {
   const char* isa;
+  // Bit (1 << int(dtype)) set: matmul uses PackedActs for that weight dtype when Acts::packed is
+  // set (AVX-512: all; AVX2: F32 and F16; portable: none).
+  unsigned packed_dtypes;
   // y[t * ldy + r] = dot(W row r, x row t) for r in [r0, r1), every token t.
   void (*matmul)(const Matrix& w, const Acts& a, float* y, int64_t ldy, int64_t r0, int64_t r1);
   // One row: int8 quantisation in 32-blocks (scale, sum) for integer dot products.

@@ -112,8 +112,19 @@ TEST_CASE("SIMD kernels agree with the portable kernels on every dtype and tile 
       cpu::pack_acts(dt, a, pk);
       cpu::Acts ap = a;
       ap.packed = &pk;
-      if (std::string(best.isa) == "avx512") best.matmul(w, ap, y3.data(), R, 0, R);
+      if (best.packed_dtypes >> (int)dt & 1u) best.matmul(w, ap, y3.data(), R, 0, R);
       else y3 = y2;
+      // The portable table's packed path (vector extensions) for the types it supports.
+      std::vector<float> y4(N * R);
+      if (ref.packed_dtypes >> (int)dt & 1u) {
+        ref.matmul(w, ap, y4.data(), R, 0, R);
+        for (size_t i = 0; i < y1.size(); ++i) CHECK(std::fabs(y1[i] - y4[i]) <= 1e-3f + 1e-4f * std::fabs(y1[i]));
+      }
+      if (const cpu::KernelTable* a2 = cpu::kernels_avx2()) {
+        std::vector<float> y5(N * R);
+        a2->matmul(w, (a2->packed_dtypes >> (int)dt & 1u) ? ap : a, y5.data(), R, 0, R);
+        for (size_t i = 0; i < y1.size(); ++i) CHECK(std::fabs(y1[i] - y5[i]) <= 1e-3f + 1e-4f * std::fabs(y1[i]));
+      }
       for (size_t i = 0; i < y1.size(); ++i) {
         // bf16 kernels round activations to bf16; the portable path multiplies them in f32.
         float tol = dt == DType::BF16 ? 0.05f + 0.01f * std::fabs(y1[i]) : 1e-3f + 1e-4f * std::fabs(y1[i]);
