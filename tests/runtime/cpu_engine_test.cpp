@@ -1,3 +1,5 @@
+// CpuEngine: stories260K greedy output from all three formats, cross-format logits, batched vs
+// one-at-a-time forward, argument validation.
 #include "cpu_engine.h"
 
 #include <doctest/doctest.h>

@@ -1,3 +1,4 @@
+// The command-line entry points (engine_cli.h): output, exit codes and one-line errors.
 #include "engine_cli.h"
 
 #include <doctest/doctest.h>

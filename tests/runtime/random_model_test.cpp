@@ -1,3 +1,4 @@
+// Random-weights models and their GGUF/HF writers; SIMD kernels against the portable ones.
 #include "random_model.h"
 
 #include <doctest/doctest.h>

@@ -1,3 +1,4 @@
+// Sampling (greedy, temperature, top-k/p, min-p, penalties, logprobs) and stop strings.
 #include "sampler.h"
 
 #include <doctest/doctest.h>

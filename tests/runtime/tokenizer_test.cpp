@@ -1,3 +1,4 @@
+// Tokenizers: llama.cpp GGUF test vectors, cross-format agreement, round trips, streaming.
 #include "tokenizer.h"
 
 #include <doctest/doctest.h>
