@@ -158,3 +158,35 @@ TEST_CASE("forward rejects bad slots and tokens") {
   e->forward(std::span<const SeqInput>(&u, 1), lg);
   CHECK(lg.size() == 3u * c.vocab_size);
 }
+
+TEST_CASE("a sequence can reuse another's K/V slots for a shared prefix (radix-cache style)" * doctest::test_suite("model")) {
+  if (!have_model("stories260K/stories260K.bin")) return;
+  std::shared_ptr<const Model> m = load_model(model_path("stories260K/stories260K.bin"));
+  auto tok = load_tokenizer(model_path("stories260K/stories260K.bin"));
+  auto eng = make_cpu_engine(m, {2, 256});
+  auto& kv = eng->kv_pool();
+  std::vector<int32_t> prefix = tok->encode("Once upon a time, there was a dog", true);
+  std::vector<int32_t> tail = tok->encode(" named Max.", false);
+  std::vector<int32_t> whole = prefix;
+  whole.insert(whole.end(), tail.begin(), tail.end());
+  // From scratch.
+  std::vector<int32_t> s1;
+  kv.alloc((int32_t)whole.size(), s1);
+  std::vector<float> ref;
+  SeqInput a{whole, 0, s1, false};
+  eng->forward(std::span<const SeqInput>(&a, 1), ref);
+  // Prefix once, then a second sequence that points at the prefix's slots and adds the tail.
+  std::vector<int32_t> sp;
+  kv.alloc((int32_t)prefix.size(), sp);
+  std::vector<float> lg;
+  SeqInput p{prefix, 0, sp, false};
+  eng->forward(std::span<const SeqInput>(&p, 1), lg);
+  std::vector<int32_t> s2 = sp;
+  kv.alloc((int32_t)tail.size(), s2);
+  SeqInput b{tail, (int32_t)prefix.size(), s2, false};
+  eng->forward(std::span<const SeqInput>(&b, 1), lg);
+  REQUIRE(lg.size() == ref.size());
+  float md = 0;
+  for (size_t i = 0; i < lg.size(); ++i) md = std::max(md, std::fabs(lg[i] - ref[i]));
+  CHECK(md < 1e-4f);
+}
