@@ -4,10 +4,12 @@
 #include <doctest/doctest.h>
 #include <unistd.h>
 
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 
 #include "random_model.h"
+#include "safetensors.h"
 #include "test_models.h"
 
 using namespace sgl;
@@ -105,4 +107,46 @@ TEST_CASE("stories260K loads from all three formats with the same configuration"
   CHECK_FALSE(c->config.rope_interleaved);
   CHECK(error_of(model_path("stories260K/stories260K-q8.v2.bin")).find("version-2 (int8) checkpoints are not supported") !=
         std::string::npos);
+}
+
+TEST_CASE("sharded safetensors with model.safetensors.index.json load like a single file") {
+  std::string d = tmpdir();
+  ModelConfig c = random_model_config("stories260K");
+  write_random_hf(c, DType::BF16, 9, d + "/one");
+  // Re-split the single file into two shards plus an index.
+  SafetensorsSet one(d + "/one");
+  std::vector<std::string> names = {"model.embed_tokens.weight", "model.norm.weight"};
+  for (int l = 0; l < c.n_layers; ++l)
+    for (const char* n : {"input_layernorm.weight", "self_attn.q_proj.weight", "self_attn.k_proj.weight",
+                          "self_attn.v_proj.weight", "self_attn.o_proj.weight", "post_attention_layernorm.weight",
+                          "mlp.gate_proj.weight", "mlp.down_proj.weight", "mlp.up_proj.weight"})
+      names.push_back("model.layers." + std::to_string(l) + "." + n);
+  std::vector<SafeTensorOut> a, b;
+  std::string index = "{\"metadata\": {}, \"weight_map\": {";
+  for (size_t i = 0; i < names.size(); ++i) {
+    const SafeTensor* t = one.find(names[i]);
+    REQUIRE(t != nullptr);
+    SafeTensorOut o{t->name, t->shape, t->dtype, std::vector<uint8_t>(t->data, t->data + t->nbytes)};
+    std::string shard = i % 2 ? "model-00002-of-00002.safetensors" : "model-00001-of-00002.safetensors";
+    (i % 2 ? b : a).push_back(std::move(o));
+    index += (i ? ", \"" : "\"") + names[i] + "\": \"" + shard + "\"";
+  }
+  index += "}}";
+  std::filesystem::create_directories(d + "/two");
+  std::filesystem::copy(d + "/one/config.json", d + "/two/config.json");
+  write_safetensors(d + "/two/model-00001-of-00002.safetensors", a);
+  write_safetensors(d + "/two/model-00002-of-00002.safetensors", b);
+  write_file(d + "/two/model.safetensors.index.json", index);
+  auto m1 = load_model(d + "/one");
+  auto m2 = load_model(d + "/two");
+  CHECK(m2->main_dtype() == DType::BF16);
+  REQUIRE(m1->layers.size() == m2->layers.size());
+  for (size_t l = 0; l < m1->layers.size(); ++l) {
+    const Matrix &x = m1->layers[l].w_down, &y = m2->layers[l].w_down;
+    CHECK(std::memcmp(x.data, y.data, x.row_stride * x.rows) == 0);
+  }
+  // A shard named in the index but missing is a one-line error naming it.
+  std::filesystem::remove(d + "/two/model-00002-of-00002.safetensors");
+  CHECK(error_of(d + "/two").find("model-00002-of-00002.safetensors: cannot open") != std::string::npos);
+  std::filesystem::remove_all(d);
 }
