@@ -39,11 +39,13 @@ bool ThreadPool::work_on(uint64_t gen) {
   uint64_t s = state_.load(std::memory_order_acquire);
   for (;;) {
     if ((s >> 32) != gen) return false;
-    int64_t c = (int64_t)(s & 0xffffffffu);
-    if (c >= chunks_) return true;
+    uint64_t c = s & kClosed;
+    if (c == kClosed || (int64_t)c >= chunks_.load(std::memory_order_relaxed)) return true;
     if (!state_.compare_exchange_weak(s, s + 1, std::memory_order_acq_rel, std::memory_order_acquire)) continue;
-    int64_t b = c * grain_, e = b + grain_ < n_ ? b + grain_ : n_;
-    (*fn_)(b, e);
+    // The successful CAS proves the job is still open, so these fields belong to it.
+    const int64_t grain = grain_.load(std::memory_order_relaxed), n = n_.load(std::memory_order_relaxed);
+    const int64_t b = (int64_t)c * grain, e = b + grain < n ? b + grain : n;
+    (*fn_.load(std::memory_order_relaxed))(b, e);
     done_.fetch_add(1, std::memory_order_acq_rel);
     s = state_.load(std::memory_order_acquire);
   }
@@ -72,10 +74,11 @@ void ThreadPool::parallel_for(int64_t n, int64_t grain, const std::function<void
     fn(0, n);
     return;
   }
-  fn_ = &fn;
-  n_ = n;
-  grain_ = grain;
-  chunks_ = chunks;
+  // The previous job is closed (see below), so no worker can claim with these fields half-written.
+  fn_.store(&fn, std::memory_order_relaxed);
+  n_.store(n, std::memory_order_relaxed);
+  grain_.store(grain, std::memory_order_relaxed);
+  chunks_.store(chunks, std::memory_order_relaxed);
   done_.store(0, std::memory_order_relaxed);
   uint64_t gen = (state_.load(std::memory_order_relaxed) >> 32) + 1;
   state_.store(gen << 32, std::memory_order_release);
@@ -85,6 +88,7 @@ void ThreadPool::parallel_for(int64_t n, int64_t grain, const std::function<void
     if (spins < 4000) cpu_relax();
     else std::this_thread::yield();
   }
+  state_.store((gen << 32) | kClosed, std::memory_order_release);
 }
 
 }  // namespace sgl

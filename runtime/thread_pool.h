@@ -30,11 +30,16 @@ class ThreadPool {
   int n_threads_;
   std::vector<std::thread> threads_;
   // (generation << 32) | next unclaimed chunk. A chunk is claimed by a CAS that also checks the
-  // generation, so a late worker can never run a chunk of a finished job.
-  std::atomic<uint64_t> state_{0};
+  // generation, so a late worker can never run a chunk of a finished job. When a job is done the
+  // caller first closes it (chunk field kClosed) and only then rewrites the job fields below, so
+  // a worker that read the old state fails its CAS instead of claiming a chunk of the next job.
+  static constexpr uint64_t kClosed = 0xffffffffu;
+  std::atomic<uint64_t> state_{kClosed};
   std::atomic<int64_t> done_{0};
-  const std::function<void(int64_t, int64_t)>* fn_ = nullptr;
-  int64_t n_ = 0, grain_ = 1, chunks_ = 0;
+  // Job fields: written only while the state is closed, read by workers after they load the
+  // published state (acquire). Atomics (relaxed) only so that a late worker's read is not a race.
+  std::atomic<const std::function<void(int64_t, int64_t)>*> fn_{nullptr};
+  std::atomic<int64_t> n_{0}, grain_{1}, chunks_{0};
   std::atomic<bool> stop_{false};
 };
 
