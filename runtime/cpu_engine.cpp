@@ -239,31 +239,51 @@ void CpuEngine::forward(std::span<const SeqInput> batch, std::vector<float>& log
     // Attention: one work item per (token, head).
     int64_t att_work = 0;
     for (int t = 0; t < T; ++t) att_work += (int64_t)(tok_pos_[t] + 1) * qd;
-    // Attention work items are (token, head) pairs; a chunk is a run of consecutive items.
+    // Attention work items: (run of up to 16 consecutive prompt tokens of one sequence, head)
+    // for the lane kernel, or (single token, head) for decode steps and short runs.
+    att_items_.clear();
+    {
+      int t = 0;
+      for (auto& s : batch) {
+        const int n = (int)s.tokens.size();
+        for (int i = 0; i < n;) {
+          const int run = std::min(16, n - i);
+          const int nq = (K.attend16 && run >= 4) ? run : 1;
+          for (int h = 0; h < nh; ++h) att_items_.push_back({t + i, nq, h});
+          i += nq;
+        }
+        t += n;
+      }
+    }
     auto attention = [&](int64_t i0, int64_t i1) {
       thread_local std::vector<float> sc;
       thread_local std::vector<const float*> kp, vp;
-      sc.resize(max_ctx);
+      sc.resize((size_t)(max_ctx + hd) * 16);
       kp.resize(max_ctx);
       vp.resize(max_ctx);
-      int last_t = -1;
+      int last_t = -1, last_n = 0;
       for (int64_t it = i0; it < i1; ++it) {
-        int t = (int)(it / nh), h = (int)(it % nh);
+        const auto [t, nq, h] = att_items_[it];
         const SeqInput& s = batch[tok_seq_[t]];
-        int pos = tok_pos_[t];
-        if (t != last_t) {  // slot addresses of this token's context, shared by its heads
-          for (int p = 0; p <= pos; ++p) {
+        const int pos = tok_pos_[t], npos = pos + nq;
+        if (t != last_t || npos != last_n) {  // slot addresses of the context, shared by the heads
+          for (int p = 0; p < npos; ++p) {
             kp[p] = kv_.k(l, s.slots[p]);
             vp[p] = kv_.v(l, s.slots[p]);
           }
           last_t = t;
+          last_n = npos;
         }
-        int kh = h / (nh / nkv);
-        K.attend(q_.data() + (size_t)t * qd + h * hd, kp.data(), vp.data(), kh * hd, pos + 1, hd, scale,
-                 att_.data() + (size_t)t * qd + h * hd, sc.data());
+        const int kh = h / (nh / nkv);
+        float* out = att_.data() + (size_t)t * qd + h * hd;
+        const float* qp = q_.data() + (size_t)t * qd + h * hd;
+        if (nq > 1)
+          K.attend16(qp, qd, nq, pos, kp.data(), vp.data(), kh * hd, hd, scale, out, qd, sc.data());
+        else
+          K.attend(qp, kp.data(), vp.data(), kh * hd, pos + 1, hd, scale, out, sc.data());
       }
     };
-    int64_t items = (int64_t)T * nh;
+    const int64_t items = (int64_t)att_items_.size();
     if (att_work < (1 << 14)) attention(0, items);
     else pool_.parallel_for(items, std::max<int64_t>(1, items / (8 * pool_.size())), attention);
     {

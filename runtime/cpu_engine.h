@@ -2,6 +2,8 @@
 // with matmuls on the stored weight dtypes (cpu_kernels) spread over a ThreadPool.
 #pragma once
 
+#include <array>
+
 #include "engine.h"
 #include "thread_pool.h"
 
@@ -27,6 +29,7 @@ class CpuEngine : public Engine {
   // Workspaces, grown to the largest batch seen.
   std::vector<float> x_, xb_, q_, k_, v_, att_, hb_, hb2_, tmp_, rope_cos_, rope_sin_;
   std::vector<int32_t> tok_pos_, tok_seq_;
+  std::vector<std::array<int, 3>> att_items_;  // attention work: first token, query count, head
 };
 
 }  // namespace sgl

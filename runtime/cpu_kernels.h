@@ -67,6 +67,12 @@ struct KernelTable {
   void (*silu_mul)(float* g, const float* u, int64_t n);
   void (*attend)(const float* q, const float* const* k, const float* const* v, int off, int n, int hd, float scale,
                  float* out, float* scores);
+  // Up to 16 consecutive queries of one sequence (positions pos0 .. pos0 + nq - 1, rows q +
+  // i * q_stride) against positions 0 .. pos0 + nq - 1 with the causal mask, one query per SIMD
+  // lane so no horizontal sums are needed. `scratch` holds (pos0 + nq + hd) * 16 floats. nullptr
+  // in tables without it (the engine then uses attend per query).
+  void (*attend16)(const float* q, int64_t q_stride, int nq, int pos0, const float* const* k, const float* const* v,
+                   int off, int hd, float scale, float* out, int64_t out_stride, float* scratch);
 };
 
 // Best table for this CPU; SGL_CPU_ISA=generic|avx2|avx512 forces one (if the CPU has it).

@@ -176,3 +176,39 @@ TEST_CASE("HF (rotate-half) and GGUF (interleaved) copies of a random GQA model 
   }
   std::filesystem::remove_all(dir);
 }
+
+TEST_CASE("attention with queries in lanes matches per-query attention (causal mask, odd head sizes)") {
+  const auto& best = cpu::kernels();
+  if (!best.attend16) {
+    MESSAGE("SKIPPED: this CPU's kernel table has no attend16");
+    return;
+  }
+  for (int hd : {8, 48, 64, 72}) {
+    for (int pos0 : {0, 5, 40}) {
+      for (int nq : {4, 13, 16}) {
+        CAPTURE(hd);
+        CAPTURE(pos0);
+        CAPTURE(nq);
+        const int n = pos0 + nq, off = hd;  // second kv head
+        std::vector<float> kv((size_t)n * 2 * hd * 2), q((size_t)nq * 3 * hd), o1((size_t)nq * 3 * hd),
+            o2((size_t)nq * 3 * hd), scratch((size_t)(n + hd) * 16), sc(n);
+        for (size_t i = 0; i < kv.size(); ++i) kv[i] = std::sin(0.7f * (float)i);
+        for (size_t i = 0; i < q.size(); ++i) q[i] = std::cos(0.3f * (float)i);
+        std::vector<const float*> k(n), v(n);
+        for (int p = 0; p < n; ++p) {
+          k[p] = kv.data() + (size_t)p * 4 * hd;
+          v[p] = k[p] + 2 * hd;
+        }
+        const float scale = 1.0f / std::sqrt((float)hd);
+        best.attend16(q.data(), 3 * hd, nq, pos0, k.data(), v.data(), off, hd, scale, o1.data(), 3 * hd, scratch.data());
+        for (int l = 0; l < nq; ++l)
+          best.attend(q.data() + (size_t)l * 3 * hd, k.data(), v.data(), off, pos0 + l + 1, hd, scale,
+                      o2.data() + (size_t)l * 3 * hd, sc.data());
+        float md = 0;
+        for (int l = 0; l < nq; ++l)
+          for (int d = 0; d < hd; ++d) md = std::max(md, std::fabs(o1[(size_t)l * 3 * hd + d] - o2[(size_t)l * 3 * hd + d]));
+        CHECK(md < 1e-5f);
+      }
+    }
+  }
+}
