@@ -212,3 +212,25 @@ TEST_CASE("attention with queries in lanes matches per-query attention (causal m
     }
   }
 }
+
+TEST_CASE("SIMD activation quantisation and bf16 conversion are bit-identical to the portable ones") {
+  const auto& best = cpu::kernels();
+  const auto& ref = cpu::kernels_generic();
+  const int64_t n = 288;
+  std::vector<float> x(n);
+  for (int64_t i = 0; i < n; ++i) x[i] = std::sin(0.37f * (float)i) * (i % 7 == 0 ? 30.0f : 1.0f);
+  x[40] = 0;  // an all-but-zero block edge case is covered by the zero block below
+  for (int64_t i = 64; i < 96; ++i) x[i] = 0;
+  std::vector<int8_t> q1(n), q2(n);
+  std::vector<float> d1(n / 32), d2(n / 32);
+  std::vector<int32_t> s1(n / 32), s2(n / 32);
+  ref.quantize_row_q8(x.data(), n, q1.data(), d1.data(), s1.data());
+  best.quantize_row_q8(x.data(), n, q2.data(), d2.data(), s2.data());
+  CHECK(q1 == q2);
+  CHECK(d1 == d2);
+  CHECK(s1 == s2);
+  std::vector<uint16_t> b1(n), b2(n);
+  ref.row_to_bf16(x.data(), n, b1.data());
+  best.row_to_bf16(x.data(), n, b2.data());
+  CHECK(b1 == b2);
+}
