@@ -18,15 +18,9 @@
 using namespace sgl;
 using sgl::test::have_model;
 using sgl::test::model_path;
+using sgl::test::read_all;
 
 namespace {
-
-std::string read_all(const std::string& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
 
 // Greedy decoding from BOS: n tokens in all (BOS included), one token per forward. llama2.c's
 // "200 steps" prints 200 generated tokens, so its reference text is BOS + 200.

@@ -6,6 +6,8 @@
 #include <sys/stat.h>
 
 #include <cstdlib>
+#include <fstream>
+#include <sstream>
 #include <string>
 
 namespace sgl::test {
@@ -23,5 +25,12 @@ inline bool have_model(const std::string& rel) {
 }
 
 inline std::string model_path(const std::string& rel) { return models_dir() + "/" + rel; }
+
+inline std::string read_all(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
 
 }  // namespace sgl::test

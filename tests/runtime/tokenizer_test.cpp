@@ -12,15 +12,9 @@
 using namespace sgl;
 using sgl::test::have_model;
 using sgl::test::model_path;
+using sgl::test::read_all;
 
 namespace {
-
-std::string read_all(const std::string& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
 
 std::vector<std::string> split_on(const std::string& s, const std::string& sep) {
   std::vector<std::string> out;
