@@ -1,0 +1,50 @@
+// The host API that runs a compiled .sgl module: `sglc run` (JIT) and AOT executables both parse
+// the same run options and hand the module's description to run_module, which executes `main`
+// (once, or once per --batch line) on the program runtime and a model backend.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <ostream>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "sgl/rt.h"
+
+namespace CLI {
+class App;
+}
+
+namespace sgl {
+
+struct RunOptions {
+  std::string model;  // --model PATH ("" → a clear error: a model is needed; "random:LIKE" works)
+  std::vector<std::pair<std::string, std::string>> args;  // --arg name=value, in order
+  std::string batch_file;                                 // --batch inputs.jsonl
+  int concurrency = 0;                                    // --concurrency N (0: all at once)
+  std::optional<double> temperature;                      // --temperature (default 0: greedy)
+  std::optional<int64_t> max_tokens;                      // --max-tokens (default 128)
+  std::optional<uint64_t> seed;                           // --seed (default 0)
+  bool json = false;                                      // --json
+  bool stats = false;                                     // --stats
+  std::string chat_template;                              // --chat-template NAME
+  int threads = 0;                                        // --threads (0: all cores)
+  std::string device = "auto";                            // --device auto|cpu|cuda
+};
+
+// Adds the run options above to `app` (CLI11), shared by `sglc run` and AOT executables so that
+// both spell and validate them the same way.
+void add_run_options(CLI::App& app, RunOptions& o);
+
+class Backend;
+
+// Runs `m` with the real model backend made from o.model. Writes the program's output to `out`
+// and diagnostics to `err`; returns the exit status: 0 ok, 1 a runtime/model error (in --batch:
+// any failed line), 2 a bad command line (bad --arg, bad batch file, no model).
+int run_module(const sgl_module& m, const RunOptions& o, std::ostream& out, std::ostream& err);
+// The same with a given backend (tests inject a scripted one). o.model is ignored.
+int run_module(const sgl_module& m, const RunOptions& o, Backend& backend, std::ostream& out,
+               std::ostream& err);
+
+}  // namespace sgl
