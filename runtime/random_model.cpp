@@ -27,6 +27,10 @@ ModelConfig random_model_config(const std::string& like) {
   else if (like == "llama-3.2-1b") {
     set(2048, 8192, 16, 32, 8, 128256, 131072, 500000);
     c.rope_factor = 32; c.rope_low_freq_factor = 1; c.rope_high_freq_factor = 4; c.rope_original_max_pos = 8192;
+  } else if (like == "llama-3.1-8b") {
+    set(4096, 14336, 32, 32, 8, 128256, 131072, 500000);
+    c.tied_embeddings = false;
+    c.rope_factor = 8; c.rope_low_freq_factor = 1; c.rope_high_freq_factor = 4; c.rope_original_max_pos = 8192;
   } else if (like.size() > 5 && like.substr(like.size() - 5) == ".json") {
     nlohmann::json j;
     try {
@@ -54,7 +58,7 @@ ModelConfig random_model_config(const std::string& like) {
       throw_model_error(like, std::string("invalid config: ") + e.what());
     }
   } else {
-    throw_model_error(like, "unknown model shape (use stories15M, stories260K, tinyllama-1.1b, llama-3.2-1b or a config.json)");
+    throw_model_error(like, "unknown model shape (use stories15M, stories260K, tinyllama-1.1b, llama-3.2-1b, llama-3.1-8b or a config.json)");
   }
   c.max_seq_len = std::min(c.max_seq_len, 8192);
   return c;
