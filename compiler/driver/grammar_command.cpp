@@ -5,6 +5,7 @@
 
 #include "commands.h"
 #include "grammar_cli.h"
+#include "tokenizer_vocab.h"
 
 namespace sgl::driver {
 
@@ -29,6 +30,7 @@ void add_grammar_command(CLI::App& app, Action& action) {
     if (js->count()) g.json_schema_file = o->schema;
     if (!o->check.empty()) g.check_file = o->check;
     if (!o->model.empty()) g.model = o->model;
+    g.load_vocab = load_model_vocabulary;
     g.stats = o->stats;
     action = [g](const Context&) { return cli_grammar(g, std::cout, std::cerr); };
   });

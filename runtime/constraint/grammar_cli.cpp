@@ -100,7 +100,7 @@ int cli_grammar(const GrammarCliOptions& o, std::ostream& out, std::ostream& err
     if (o.model) {
       std::shared_ptr<const Vocabulary> vocab;
       try {
-        vocab = std::make_shared<const Vocabulary>(load_vocabulary(*o.model));
+        vocab = std::make_shared<const Vocabulary>(o.load_vocab ? o.load_vocab(*o.model) : load_vocabulary(*o.model));
       } catch (const std::exception& e) {
         err << "sglc grammar: error: cannot load vocabulary from " << *o.model << ": " << e.what() << "\n";
         return 2;

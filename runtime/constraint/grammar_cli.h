@@ -2,9 +2,12 @@
 // GrammarCliOptions and the behaviour is tested here without a process.
 #pragma once
 
+#include <functional>
 #include <iosfwd>
 #include <optional>
 #include <string>
+
+#include "vocabulary.h"
 
 namespace sgl {
 
@@ -12,9 +15,10 @@ struct GrammarCliOptions {
   std::optional<std::string> regex;             // --regex R
   std::optional<std::string> json_schema_file;  // --json-schema FILE
   std::optional<std::string> check_file;        // --check TEXT_FILE: whole file must match
-  // --model PATH: for now a tokenizer.json (byte-level BPE) or tokenizer.model (sentencepiece)
-  // file; a model folder will be accepted once the tokenizer library lands.
+  // --model PATH: read with `load_vocab` when set (the driver passes the runtime's tokenizer
+  // loader, which takes every model format), else as a tokenizer.json or tokenizer.model file.
   std::optional<std::string> model;
+  std::function<constraint::Vocabulary(const std::string&)> load_vocab;
   bool stats = false;                           // --stats (with --model: mask timings)
 };
 

@@ -139,6 +139,20 @@ TEST_CASE("grammar: --check exit codes, invalid constraints, and usage errors") 
   fs::remove(bad);
 }
 
+TEST_CASE("grammar --model takes every model format (here GGUF and llama2.c)" * doctest::test_suite("model")) {
+  fs::path gguf = models() / "stories260K-gguf" / "stories260K.gguf";
+  fs::path bin = models() / "stories260K" / "stories260K.bin";
+  if (!have(gguf) || !have(bin)) return;
+  for (const fs::path& m : {gguf, bin}) {
+    Run r = run("grammar --regex '[0-9]+ apples' --stats --model " + m.string());
+    CHECK(r.status == 0);
+    CHECK(r.out.find("\"vocab_size\":512") != std::string::npos);
+  }
+  Run r = run("grammar --regex x --stats --model /nonexistent.gguf");
+  CHECK(r.status == 2);
+  CHECK(r.err.rfind("sglc grammar: error: cannot load vocabulary from /nonexistent.gguf: ", 0) == 0);
+}
+
 TEST_CASE("engine commands: a missing model is a one-line error, bad flags exit 2") {
   Run r = run("complete -m /nonexistent/model.gguf -n 4");
   CHECK(r.status == 1);
