@@ -41,6 +41,82 @@ static void check_config(const std::string& file, const ModelConfig& c) {
 
 // ---- llama2.c ----------------------------------------------------------------------------------
 
+// llama2.c's "version 2" export (export.py version2_export, read by runq.c): a 256-byte header
+// (magic "ak42", version 2, the 7 shape ints, a shared-classifier byte, the group size), the fp32
+// RMS weights, then each matrix as int8 values followed by one fp32 scale per group. Groups are
+// as small as 8 values (stories260K), which no block format of ours matches, so the matrices are
+// expanded to F32 once at load (value = q * scale, exactly what runq.c's dequantize computes).
+static std::unique_ptr<Model> load_llama2c_v2(const std::string& path, std::unique_ptr<Model> m,
+                                              std::unique_ptr<MappedFile> f) {
+  if (f->size() < 256) throw_model_error(path, "truncated llama2.c version-2 checkpoint (header is 256 bytes)");
+  const uint8_t* base = f->data();
+  int32_t version, h[7], group;
+  std::memcpy(&version, base + 4, 4);
+  if (version != 2) throw_model_error(path, "llama2.c checkpoint version " + std::to_string(version) + " is not supported (only 2)");
+  std::memcpy(h, base + 8, 28);
+  uint8_t shared = base[36];
+  std::memcpy(&group, base + 37, 4);
+  m->format = "llama2c-q8";
+  ModelConfig& c = m->config;
+  c.dim = h[0]; c.hidden_dim = h[1]; c.n_layers = h[2]; c.n_heads = h[3]; c.n_kv_heads = h[4];
+  c.vocab_size = h[5]; c.max_seq_len = h[6];
+  c.tied_embeddings = shared != 0;
+  c.head_dim = c.n_heads > 0 ? c.dim / c.n_heads : 0;
+  c.rope_interleaved = true;
+  check_config(path, c);
+  if (group <= 0 || group > (1 << 20)) throw_model_error(path, "invalid group size " + std::to_string(group));
+  const int64_t dim = c.dim, hd = c.hidden_dim, L = c.n_layers, kvd = (int64_t)c.n_kv_heads * c.head_dim;
+  const int64_t numels[] = {c.vocab_size * dim, dim * dim, dim * kvd, dim * kvd, dim * dim, dim * hd, dim * hd, dim * hd};
+  size_t need = 256 + 4 * (size_t)(L * dim * 2 + dim);
+  for (int i = 0; i < 8; ++i) {
+    int64_t n = numels[i] * (i == 0 ? 1 : L);
+    if (numels[i] % group) throw_model_error(path, "a matrix does not divide into groups of " + std::to_string(group));
+    need += (size_t)n + 4 * (size_t)(n / group);
+  }
+  if (!c.tied_embeddings) need += (size_t)numels[0] + 4 * (size_t)(numels[0] / group);
+  if (f->size() < need)
+    throw_model_error(path, "truncated llama2.c version-2 checkpoint: " + std::to_string(f->size()) +
+                                " bytes, need " + std::to_string(need) + " for the header's shapes");
+  const uint8_t* p = base + 256;
+  auto take_f32 = [&](int64_t n) { const float* q = (const float*)p; p += 4 * n; return q; };
+  const float* att_rms = take_f32(L * dim);
+  const float* ffn_rms = take_f32(L * dim);
+  m->out_norm = take_f32(dim);
+  // One quantized tensor: int8[rows*cols] then fp32[rows*cols/group].
+  auto take_q = [&](const char* name, int64_t rows, int64_t cols) {
+    int64_t n = rows * cols;
+    const int8_t* q = (const int8_t*)p;
+    p += n;
+    const uint8_t* sc = p;
+    p += 4 * (n / group);
+    std::vector<float> w((size_t)n);
+    for (int64_t i = 0; i < n; ++i) {
+      float s;
+      std::memcpy(&s, sc + 4 * (i / group), 4);
+      w[(size_t)i] = (float)q[i] * s;
+    }
+    const float* d = m->keep(std::move(w));
+    return make_matrix(path, name, DType::F32, rows, cols, (const uint8_t*)d, (size_t)n * 4);
+  };
+  m->tok_embd = take_q("token_embedding", c.vocab_size, dim);
+  m->layers.resize(L);
+  for (int64_t l = 0; l < L; ++l) {
+    m->layers[l].attn_norm = att_rms + l * dim;
+    m->layers[l].ffn_norm = ffn_rms + l * dim;
+  }
+  for (int64_t l = 0; l < L; ++l) m->layers[l].wq = take_q("wq", dim, dim);
+  for (int64_t l = 0; l < L; ++l) m->layers[l].wk = take_q("wk", kvd, dim);
+  for (int64_t l = 0; l < L; ++l) m->layers[l].wv = take_q("wv", kvd, dim);
+  for (int64_t l = 0; l < L; ++l) m->layers[l].wo = take_q("wo", dim, dim);
+  for (int64_t l = 0; l < L; ++l) m->layers[l].w_gate = take_q("w1", hd, dim);
+  for (int64_t l = 0; l < L; ++l) m->layers[l].w_down = take_q("w2", dim, hd);
+  for (int64_t l = 0; l < L; ++l) m->layers[l].w_up = take_q("w3", hd, dim);
+  m->output = c.tied_embeddings ? m->tok_embd : take_q("wcls", c.vocab_size, dim);
+  m->files.push_back(std::move(f));
+  init_rope(*m);
+  return m;
+}
+
 std::unique_ptr<Model> load_llama2c(const std::string& path) {
   auto m = std::make_unique<Model>();
   auto f = std::make_unique<MappedFile>(path);
@@ -49,8 +125,7 @@ std::unique_ptr<Model> load_llama2c(const std::string& path) {
   if (f->size() < 28) throw_model_error(path, "truncated llama2.c checkpoint (header is 28 bytes)");
   int32_t h[7];
   std::memcpy(h, f->data(), 28);
-  if (h[0] == 0x616b3432)  // "ak42": llama2.c's int8 "version 2" export
-    throw_model_error(path, "llama2.c version-2 (int8) checkpoints are not supported; use the fp32 export or GGUF");
+  if (h[0] == 0x616b3432) return load_llama2c_v2(path, std::move(m), std::move(f));  // "ak42"
   ModelConfig& c = m->config;
   c.dim = h[0]; c.hidden_dim = h[1]; c.n_layers = h[2]; c.n_heads = h[3]; c.n_kv_heads = h[4];
   c.tied_embeddings = h[5] > 0;

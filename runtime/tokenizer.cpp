@@ -153,6 +153,11 @@ std::unique_ptr<Tokenizer> load_tokenizer(const std::string& path) {
   int32_t h[7];
   std::memcpy(h, f.data(), 28);
   int32_t vocab = h[5] < 0 ? -h[5] : h[5];
+  // A version-2 (int8) export starts with the magic "ak42" and a version; its shapes follow.
+  if (h[0] == 0x616b3432 && f.size() >= 36) {
+    std::memcpy(h, f.data() + 8, 28);
+    vocab = h[5];
+  }
   std::string dir = dir_of(path);
   std::string cand = dir + "/tok" + std::to_string(vocab) + ".bin";
   if (!file_exists(cand)) cand = dir + "/tokenizer.bin";

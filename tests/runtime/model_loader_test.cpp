@@ -4,12 +4,14 @@
 #include <doctest/doctest.h>
 #include <unistd.h>
 
+#include <cmath>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
 
 #include "random_model.h"
 #include "safetensors.h"
+#include "tokenizer.h"
 #include "test_models.h"
 
 using namespace sgl;
@@ -105,8 +107,69 @@ TEST_CASE("stories260K loads from all three formats with the same configuration"
   CHECK(a->config.rope_interleaved);
   CHECK(b->config.rope_interleaved);
   CHECK_FALSE(c->config.rope_interleaved);
-  CHECK(error_of(model_path("stories260K/stories260K-q8.v2.bin")).find("version-2 (int8) checkpoints are not supported") !=
-        std::string::npos);
+}
+
+TEST_CASE("llama2.c version-2 (int8) export: every weight within half a quantisation step of the fp32 file" *
+          doctest::test_suite("model")) {
+  if (!have_model("stories260K/stories260K-q8.v2.bin")) return;
+  auto f = load_model(model_path("stories260K/stories260K.bin"));
+  auto q = load_model(model_path("stories260K/stories260K-q8.v2.bin"));
+  CHECK(q->format == "llama2c-q8");
+  CHECK(q->config.dim == f->config.dim);
+  CHECK(q->config.hidden_dim == f->config.hidden_dim);
+  CHECK(q->config.n_kv_heads == f->config.n_kv_heads);
+  CHECK(q->config.vocab_size == f->config.vocab_size);
+  CHECK(q->config.tied_embeddings);
+  // Its tokenizer is found beside it from the version-2 header's vocabulary size (tok512.bin).
+  CHECK(load_tokenizer(model_path("stories260K/stories260K-q8.v2.bin"))->vocab_size() == 512);
+  // The file stores groups of 8 values with scale = max|w| / 127, so each dequantised weight is
+  // within scale / 2 of the original; RMS weights are stored as fp32 and must match exactly.
+  auto close = [](const Matrix& a, const Matrix& b) {
+    REQUIRE(a.rows == b.rows);
+    REQUIRE(a.cols == b.cols);
+    const float* x = (const float*)a.data;
+    const float* y = (const float*)b.data;
+    int64_t n = a.rows * a.cols, bad = 0;
+    for (int64_t g = 0; g < n; g += 8) {
+      float mx = 0;
+      for (int64_t i = g; i < g + 8; ++i) mx = std::max(mx, std::fabs(y[i]));
+      for (int64_t i = g; i < g + 8; ++i) bad += std::fabs(x[i] - y[i]) > mx / 127 * 0.5f * 1.001f + 1e-12f;
+    }
+    return bad;
+  };
+  CHECK(close(q->tok_embd, f->tok_embd) == 0);
+  for (int l = 0; l < q->config.n_layers; ++l) {
+    const auto &a = q->layers[l], &b = f->layers[l];
+    CHECK(close(a.wq, b.wq) == 0);
+    CHECK(close(a.wk, b.wk) == 0);
+    CHECK(close(a.wv, b.wv) == 0);
+    CHECK(close(a.wo, b.wo) == 0);
+    CHECK(close(a.w_gate, b.w_gate) == 0);
+    CHECK(close(a.w_down, b.w_down) == 0);
+    CHECK(close(a.w_up, b.w_up) == 0);
+    CHECK(std::memcmp(a.attn_norm, b.attn_norm, 4 * q->config.dim) == 0);
+    CHECK(std::memcmp(a.ffn_norm, b.ffn_norm, 4 * q->config.dim) == 0);
+  }
+  CHECK(std::memcmp(q->out_norm, f->out_norm, 4 * q->config.dim) == 0);
+}
+
+TEST_CASE("a truncated version-2 checkpoint is a one-line error") {
+  std::string d = tmpdir();
+  std::string hdr(256, '\0');
+  int32_t magic = 0x616b3432, version = 2, shape[7] = {64, 172, 5, 8, 4, 512, 512}, group = 8;
+  std::memcpy(&hdr[0], &magic, 4);
+  std::memcpy(&hdr[4], &version, 4);
+  std::memcpy(&hdr[8], shape, 28);
+  hdr[36] = 1;
+  std::memcpy(&hdr[37], &group, 4);
+  write_file(d + "/short.bin", hdr);
+  CHECK(error_of(d + "/short.bin") ==
+        d + "/short.bin: truncated llama2.c version-2 checkpoint: 256 bytes, need 392064 for the header's shapes");
+  version = 3;
+  std::memcpy(&hdr[4], &version, 4);
+  write_file(d + "/v3.bin", hdr);
+  CHECK(error_of(d + "/v3.bin") == d + "/v3.bin: llama2.c checkpoint version 3 is not supported (only 2)");
+  std::filesystem::remove_all(d);
 }
 
 TEST_CASE("sharded safetensors with model.safetensors.index.json load like a single file") {
