@@ -248,7 +248,10 @@ void CpuEngine::forward(std::span<const SeqInput> batch, std::vector<float>& log
         const int n = (int)s.tokens.size();
         for (int i = 0; i < n;) {
           const int run = std::min(16, n - i);
-          const int nq = (K.attend16 && run >= 4) ? run : 1;
+          // The lane kernel assumes every query sees the context from position 0; where a sliding
+          // window cuts it, each query attends on its own.
+          const bool windowed = c.sliding_window > 0 && s.pos + i + run > c.sliding_window;
+          const int nq = (K.attend16 && run >= 4 && !windowed) ? run : 1;
           for (int h = 0; h < nh; ++h) att_items_.push_back({t + i, nq, h});
           i += nq;
         }
@@ -279,8 +282,10 @@ void CpuEngine::forward(std::span<const SeqInput> batch, std::vector<float>& log
         const float* qp = q_.data() + (size_t)t * qd + h * hd;
         if (nq > 1)
           K.attend16(qp, qd, nq, pos, kp.data(), vp.data(), kh * hd, hd, scale, out, qd, sc.data());
-        else
-          K.attend(qp, kp.data(), vp.data(), kh * hd, pos + 1, hd, scale, out, sc.data());
+        else {
+          const int first = c.sliding_window > 0 ? std::max(0, pos + 1 - c.sliding_window) : 0;
+          K.attend(qp, kp.data() + first, vp.data() + first, kh * hd, pos + 1 - first, hd, scale, out, sc.data());
+        }
       }
     };
     const int64_t items = (int64_t)att_items_.size();

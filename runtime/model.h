@@ -25,6 +25,9 @@ struct ModelConfig {
   int rope_original_max_pos = 8192;
   bool tied_embeddings = true;
   bool qkv_bias = false;
+  // Mistral's sliding-window attention: a position attends to at most this many positions (itself
+  // included); 0 means full causal attention.
+  int sliding_window = 0;
   int bos_id = 1, eos_id = 2;
 };
 

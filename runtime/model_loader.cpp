@@ -319,6 +319,11 @@ std::unique_ptr<Model> load_hf(const std::string& dir) {
   c.rope_interleaved = false;
   c.qkv_bias = mt == "qwen2" || j.value("attention_bias", false);
   c.tied_embeddings = j.value("tie_word_embeddings", mt != "llama" && mt != "mistral");
+  // Mistral v0.1 attends within a window; later Mistrals say null. Qwen2 configs carry a
+  // sliding_window too but switch it off with use_sliding_window: false (the default).
+  if (j.contains("sliding_window") && j["sliding_window"].is_number_integer() &&
+      (mt == "mistral" || j.value("use_sliding_window", false)))
+    c.sliding_window = std::max(0, j["sliding_window"].get<int>());
   if (j.contains("bos_token_id") && j["bos_token_id"].is_number_integer()) c.bos_id = j["bos_token_id"];
   if (j.contains("eos_token_id") && j["eos_token_id"].is_number_integer()) c.eos_id = j["eos_token_id"];
   if (j.contains("eos_token_id") && j["eos_token_id"].is_array() && !j["eos_token_id"].empty())

@@ -184,3 +184,43 @@ TEST_CASE("a sequence can reuse another's K/V slots for a shared prefix (radix-c
   for (size_t i = 0; i < lg.size(); ++i) md = std::max(md, std::fabs(lg[i] - ref[i]));
   CHECK(md < 1e-4f);
 }
+
+TEST_CASE("sliding-window attention: a window of 1 makes each position depend on its own token only") {
+  // With a window of one position, every attention layer returns the position's own V, so the
+  // logits at position p equal those of token p alone at position 0. This pins the window's
+  // bounds (an off-by-one attends to 0 or 2 positions) on both the prefill and decode paths.
+  ModelConfig c = random_model_config("stories260K");
+  c.sliding_window = 1;
+  std::shared_ptr<const Model> m(make_random_model(c, DType::F32));
+  auto e = make_cpu_engine(m, {1, 64});
+  std::vector<int32_t> toks(24), slots(24);
+  for (int i = 0; i < 24; ++i) toks[i] = (i * 37 + 5) % c.vocab_size, slots[i] = i;
+  std::vector<float> prefill, alone, decode;
+  SeqInput s{toks, 0, slots, true};
+  e->forward(std::span<const SeqInput>(&s, 1), prefill);
+  // The decode path: the last token on its own on top of the cached prefix.
+  SeqInput d{std::span<const int32_t>(&toks[23], 1), 23, slots, false};
+  e->forward(std::span<const SeqInput>(&d, 1), decode);
+  std::vector<int32_t> one_slot = {40};
+  for (int p : {0, 5, 17, 23}) {
+    SeqInput a{std::span<const int32_t>(&toks[p], 1), 0, one_slot, false};
+    e->forward(std::span<const SeqInput>(&a, 1), alone);
+    float diff = 0;
+    for (int v = 0; v < c.vocab_size; ++v) diff = std::max(diff, std::fabs(prefill[(size_t)p * c.vocab_size + v] - alone[v]));
+    CHECK_MESSAGE(diff < 1e-4f, "position " << p);
+    if (p == 23) {
+      float dd = 0;
+      for (int v = 0; v < c.vocab_size; ++v) dd = std::max(dd, std::fabs(decode[v] - alone[v]));
+      CHECK(dd < 1e-4f);
+    }
+  }
+  // And a window longer than the sequence changes nothing.
+  ModelConfig wide = random_model_config("stories260K");
+  wide.sliding_window = 24;
+  std::shared_ptr<const Model> mw(make_random_model(wide, DType::F32));
+  std::shared_ptr<const Model> mf(make_random_model(random_model_config("stories260K"), DType::F32));
+  std::vector<float> lw, lf;
+  make_cpu_engine(mw, {1, 64})->forward(std::span<const SeqInput>(&s, 1), lw);
+  make_cpu_engine(mf, {1, 64})->forward(std::span<const SeqInput>(&s, 1), lf);
+  CHECK(lw == lf);
+}

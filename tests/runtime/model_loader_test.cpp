@@ -213,3 +213,32 @@ TEST_CASE("sharded safetensors with model.safetensors.index.json load like a sin
   CHECK(error_of(d + "/two").find("model-00002-of-00002.safetensors: cannot open") != std::string::npos);
   std::filesystem::remove_all(d);
 }
+
+TEST_CASE("config.json: Mistral's sliding_window is read; Qwen2's only with use_sliding_window") {
+  std::string d = tmpdir() + "/sw";
+  write_random_hf(random_model_config("stories260K"), DType::F32, 3, d);
+  auto set_config = [&](const std::string& type, const std::string& extra) {
+    std::string cfg = sgl::test::read_all(d + "/config.json");
+    size_t at = cfg.find('{');
+    REQUIRE(at != std::string::npos);
+    cfg.insert(at + 1, "\"sliding_window\": 4096, " + extra);
+    size_t mt = cfg.find("\"model_type\"");
+    REQUIRE(mt != std::string::npos);
+    size_t v0 = cfg.find('"', cfg.find(':', mt));
+    size_t v1 = cfg.find('"', v0 + 1);
+    cfg.replace(v0, v1 - v0 + 1, "\"" + type + "\"");
+    write_file(d + "/config.json", cfg);
+  };
+  set_config("mistral", "");
+  CHECK(load_model(d)->config.sliding_window == 4096);
+  ModelConfig qwen = random_model_config("stories260K");
+  qwen.arch = "qwen2";
+  qwen.qkv_bias = true;
+  write_random_hf(qwen, DType::F32, 3, d);
+  set_config("qwen2", "");
+  CHECK(load_model(d)->config.sliding_window == 0);
+  write_random_hf(qwen, DType::F32, 3, d);
+  set_config("qwen2", "\"use_sliding_window\": true, ");
+  CHECK(load_model(d)->config.sliding_window == 4096);
+  std::filesystem::remove_all(d);
+}
