@@ -12,6 +12,7 @@ PACKAGES=(
   libsentencepiece-dev                  # SentencePiece tokenizers
   doctest-dev                           # unit tests
   libcli11-dev                          # command-line parsing for sglc
+  libboost-context-dev                  # stackful fibers: program instances stay direct-style code
   clang libclang-rt-14-dev              # libFuzzer target (SGL_FUZZ=ON) and sanitizers
 )
 

@@ -432,3 +432,47 @@ TEST_CASE("gens without a seed get distinct per-instance seeds; an explicit seed
   CHECK(b.seen[2].gen.stop == std::vector<std::string>{"\n"});
   CHECK(b.seen[2].gen.stop_token_ids == std::vector<int32_t>{2});
 }
+
+namespace {
+
+int g_task_status = 0;
+
+int32_t two_gens(sgl_ctx* c, void*, uint64_t*) {
+  if (int32_t st = gen(c, "first", &kGenLoc); st) return g_task_status = st;
+  return g_task_status = gen(c, "second", &kGenLoc);
+}
+
+}  // namespace
+
+TEST_CASE("tasks still running when main returns are cancelled at their next wait") {
+  ScriptedBackend b;
+  b.gen_queue("done").gen_queue("1").gen_queue("2");
+  g_task_status = 0;
+  RunResult r = run(module(+[](sgl_ctx* c, const uint64_t*) -> int32_t {
+                      sgl_spawn(c, two_gens, nullptr);
+                      append(c, "main ");
+                      return gen(c, "own", &kGenLoc);  // the task's first gen is pending alongside
+                    }),
+                    b);
+  CHECK(r.rc == 0);
+  CHECK(r.out == "main done\n");
+  CHECK(r.err == "");
+  CHECK(g_task_status == SGL_ERR_CANCELLED);
+  REQUIRE(b.seen.size() == 2);  // the task's first gen was already pending; the second never started
+  CHECK(b.seen[1].name == "first");
+}
+
+TEST_CASE("SGL_DEBUG=1 says which chat template was chosen and why") {
+  ::setenv("SGL_DEBUG", "1", 1);
+  ScriptedBackend b;
+  b.special_tokens = {"<|im_start|>"};
+  RunResult r = run(module(+[](sgl_ctx*, const uint64_t*) -> int32_t { return SGL_OK; }), b);
+  RunOptions o;
+  o.chat_template = "llama2";
+  RunResult r2 = run(module(+[](sgl_ctx*, const uint64_t*) -> int32_t { return SGL_OK; }), b, o);
+  ::unsetenv("SGL_DEBUG");
+  CHECK(r.err == "sgl: chat template chatml (the vocabulary has the token <|im_start|>)\n");
+  CHECK(r2.err == "sgl: chat template llama2 (--chat-template)\n");
+  RunResult quiet = run(module(+[](sgl_ctx*, const uint64_t*) -> int32_t { return SGL_OK; }), b);
+  CHECK(quiet.err == "");
+}
