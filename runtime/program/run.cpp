@@ -205,6 +205,8 @@ void add_run_options(CLI::App& app, RunOptions& o) {
            }
          },
          "NAME=VALUE: a value for main's parameter NAME (repeatable)")
+      // One value per --arg, so `--arg a=1 prog.sgl` leaves the file to the positional option.
+      ->allow_extra_args(false)
       ->check(CLI::Validator(
           [](std::string& s) -> std::string {
             return s.find('=') == std::string::npos || s.front() == '=' ? "expected NAME=VALUE, got '" + s + "'" : "";

@@ -93,6 +93,18 @@ TEST_CASE("add_run_options parses the shared run flags; --arg needs NAME=VALUE")
   CHECK(o.device == "cpu");
   CHECK(o.threads == 2);
 
+  // Each --arg takes one value: a positional FILE after it is not swallowed.
+  RunOptions o3;
+  CLI::App app3("test");
+  std::string file;
+  app3.add_option("file", file)->required();
+  add_run_options(app3, o3);
+  std::vector<std::string> argv3 = {"--arg", "a=1", "prog.sgl", "--arg", "b=2"};
+  std::reverse(argv3.begin(), argv3.end());
+  app3.parse(argv3);
+  CHECK(file == "prog.sgl");
+  CHECK(o3.args.size() == 2);
+
   RunOptions o2;
   CLI::App app2("test");
   add_run_options(app2, o2);
