@@ -4,6 +4,7 @@
 // Constant strings are sgl_str globals and every runtime-error point gets an sgl_loc global.
 #include "codegen/codegen.h"
 
+#include <algorithm>
 #include <map>
 
 #include "codegen/llvm_headers.h"
@@ -220,10 +221,37 @@ class Codegen {
       case ir::FnKind::Prefix: out_ = nullptr; break;
     }
     B.CreateBr(blocks_[0]);
-    for (size_t b = 0; b < f.blocks.size(); ++b) {
+    // Reverse post-order visits a value's definition before its uses (definitions dominate
+    // uses); block numbers do not, since passes append blocks (e.g. a fork's join) at the end.
+    for (int b : reverse_post_order(f)) {
       B.SetInsertPoint(blocks_[b]);
       for (const ir::Inst& in : f.blocks[b].insts) inst(in);
     }
+  }
+
+  static std::vector<int> reverse_post_order(const ir::Function& f) {
+    std::vector<int> order;
+    std::vector<char> seen(f.blocks.size(), 0);
+    std::vector<std::pair<int, size_t>> stack = {{0, 0}};
+    seen[0] = 1;
+    while (!stack.empty()) {
+      auto& [b, next] = stack.back();
+      const std::vector<int>& succ = f.blocks[b].insts.back().targets;
+      if (next < succ.size()) {
+        int t = succ[next++];
+        if (!seen[t]) {
+          seen[t] = 1;
+          stack.push_back({t, 0});
+        }
+      } else {
+        order.push_back(b);
+        stack.pop_back();
+      }
+    }
+    std::reverse(order.begin(), order.end());
+    for (size_t b = 0; b < f.blocks.size(); ++b)
+      if (!seen[b]) order.push_back(static_cast<int>(b));  // unreachable: still needs a body
+    return order;
   }
 
   llvm::Value* v(int id) {
