@@ -3,7 +3,7 @@
 // without chunked prefill, with pages of 4, and across forced retraction; prefill-only priming
 // then siblings reusing the prefix. On a random stories260K-shaped model (no files needed): score
 // logprobs equal a full forward, in-batch prefix deferral, owner finishes, rejected requests,
-// and a random mixed workload with every invariant checked after every step.
+// a random mixed workload with every invariant checked after every step, and teardown mid-run.
 #include "scheduler.h"
 
 #include <doctest/doctest.h>
@@ -435,4 +435,25 @@ TEST_CASE(
     CHECK(s.allocator().free_tokens() + (int32_t)s.cache().cached_tokens() ==
           s.allocator().capacity());
   }
+}
+
+TEST_CASE("a scheduler destroyed mid-run gives every KV slot back to the engine's pool") {
+  std::shared_ptr<const Model> m = random_260k();
+  auto eng = make_cpu_engine(m, {2, 128});
+  std::vector<Request> reqs(4);
+  {
+    SchedulerOptions o;
+    o.chunked_prefill_size = 4;  // leaves a request mid-prefill as well as ones decoding
+    Scheduler s(*eng, o);
+    CHECK(eng->kv_pool().free_slots() == 0);  // claimed by the scheduler's allocator
+    std::vector<Request*> done;
+    for (size_t i = 0; i < reqs.size(); ++i) {
+      reqs[i].prompt = {1, 20, 21, 22, 23, 24, (int32_t)(30 + i)};
+      reqs[i].max_new_tokens = 50;
+      s.submit(&reqs[i]);
+      s.step(done);
+    }
+    CHECK(done.empty());
+  }
+  CHECK(eng->kv_pool().free_slots() == 128);
 }
