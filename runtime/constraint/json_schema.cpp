@@ -65,10 +65,13 @@ class SchemaConverter {
  public:
   SchemaConverter(const json& root, const JsonSchemaOptions& options)
       : root_(root), opt_(options) {
-    ws_ = opt_.whitespace == JsonWhitespace::Compact
-              ? rx_empty()
-              : rx_repeat(rx_chars({{'\t', '\n'}, {'\r', '\r'}, {' ', ' '}}), 0,
-                          opt_.max_whitespace);
+    switch (opt_.whitespace) {
+      case JsonWhitespace::Compact: ws_ = rx_empty(); break;
+      case JsonWhitespace::Single: ws_ = rx_repeat(rx_chars({{' ', ' '}}), 0, 1); break;
+      case JsonWhitespace::Flexible:
+        ws_ = rx_repeat(rx_chars({{'\t', '\n'}, {'\r', '\r'}, {' ', ' '}}), 0, opt_.max_whitespace);
+        break;
+    }
     // One JSON string character: anything but '"', '\' and controls, or an escape.
     json_char_ = rx_alt({rx_chars({{0x20, 0x21}, {0x23, 0x5B}, {0x5D, kMaxCodePoint}}),
                          re(R"(\\["\\/bfnrt]|\\u(?:[0-9a-cA-Ce-fE-F][0-9a-fA-F]{3}|[dD][0-7][0-9a-fA-F]{2}))")});

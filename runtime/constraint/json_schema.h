@@ -5,7 +5,9 @@
 // `max_whitespace` bytes of [ \t\n\r] at every place JSON allows whitespace (after `{`, `[`, `,`
 // and `:`, before `,`, `:`, `}` and `]`), never at the start or end of the value. The bound
 // keeps the model from looping on whitespace; 20 admits compact JSON and pretty-printing with
-// 2-space indentation up to depth 9. JsonWhitespace::Compact allows none at all.
+// 2-space indentation up to depth 9. JsonWhitespace::Single allows at most one space (Outlines'
+// default, `[ ]?`): it is what programs generate with, because small models otherwise fill the
+// allowed whitespace with newlines. JsonWhitespace::Compact allows none at all.
 //
 // Strings never contain \u escapes of lone surrogates (raw UTF-8 covers every character);
 // numbers have at most 2 exponent digits, so every value fits a double and common parsers
@@ -33,7 +35,7 @@
 
 namespace sgl::constraint {
 
-enum class JsonWhitespace { Flexible, Compact };
+enum class JsonWhitespace { Flexible, Single, Compact };
 
 struct JsonSchemaOptions {
   JsonWhitespace whitespace = JsonWhitespace::Flexible;

@@ -19,6 +19,7 @@
 #include "select_scoring.h"
 #include "token_masker.h"
 #include "tokenizer.h"
+#include "tokenizer_vocab.h"
 
 namespace sgl {
 namespace {
@@ -226,18 +227,13 @@ class ModelBackend : public Backend {
     auto it = maskers_.find(key);
     if (it != maskers_.end()) return it->second.get();
     if (!trie_) {
-      auto v = std::make_shared<constraint::Vocabulary>();
-      // The bytes a token adds in the middle of a text (a SentencePiece word keeps its space).
-      int32_t mid = tok_->bos_id() == 0 ? 1 : 0;
-      for (int32_t id = 0; id < tok_->vocab_size(); ++id) {
-        std::string b = tok_->token_bytes(id, mid);
-        v->special.push_back(b.empty() ? 1 : 0);
-        v->tokens.push_back(std::move(b));
-      }
-      v->eos_ids = tok_->stop_ids();
+      auto v = std::make_shared<constraint::Vocabulary>(vocabulary_from_tokenizer(*tok_));
       trie_ = std::make_shared<constraint::TokenTrie>(v);
     }
-    auto dfa = kind == ConstraintKind::Regex ? constraint::compile_regex(text) : constraint::compile_json_schema(text);
+    // Programs generate JSON with at most one space between tokens (see json_schema.h).
+    auto dfa = kind == ConstraintKind::Regex
+                   ? constraint::compile_regex(text)
+                   : constraint::compile_json_schema(text, {constraint::JsonWhitespace::Single});
     auto m = std::make_unique<TokenMasker>(dfa, trie_);
     TokenMasker* p = m.get();
     maskers_.emplace(key, std::move(m));

@@ -134,6 +134,12 @@ TEST_CASE("json schema: hand-written accept and reject cases") {
                                      {JsonWhitespace::Compact});
   CHECK(compact->full_match("[1,2]"));
   CHECK_FALSE(compact->full_match("[1, 2]"));
+  auto single = compile_json_schema(R"({"type":"object","properties":{"a":{"type":"integer"}},"required":["a"]})",
+                                    {JsonWhitespace::Single});
+  CHECK(single->full_match(R"({"a":1})"));
+  CHECK(single->full_match(R"({ "a" : 1 })"));
+  CHECK_FALSE(single->full_match(R"({"a":  1})"));
+  CHECK_FALSE(single->full_match("{\n\"a\": 1}"));
 }
 
 TEST_CASE("json schema: unsupported keywords name the keyword and the JSON path") {
