@@ -17,6 +17,7 @@ using Action = std::function<int(const Context&)>;
 
 void add_check_command(CLI::App& app, Action& action);
 void add_run_command(CLI::App& app, Action& action);
+void add_build_command(CLI::App& app, Action& action);  // sglc build FILE -o OUT (AOT executable)
 void add_engine_commands(CLI::App& app, Action& action);   // complete, tokenize, bench, model random
 void add_grammar_command(CLI::App& app, Action& action);
 

@@ -32,6 +32,7 @@ int main(int argc, char** argv) {
   sgl::driver::Action action;
   sgl::driver::add_check_command(app, action);
   sgl::driver::add_run_command(app, action);
+  sgl::driver::add_build_command(app, action);
   sgl::driver::add_engine_commands(app, action);
   sgl::driver::add_grammar_command(app, action);
 
