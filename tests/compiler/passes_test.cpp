@@ -128,3 +128,31 @@ TEST_CASE("a recursive schema refers to itself through $defs") {
         "\"kids\":{\"type\":\"array\",\"items\":{\"$ref\":\"#/$defs/Node\"}}},\"required\":[\"label\",\"kids\"],"
         "\"additionalProperties\":false}}}");
 }
+
+TEST_CASE("the pipeline dumps the IR after every step (SGL_DEBUG=2) and times them (SGL_TIME_PASSES=1)") {
+  DiagnosticEngine diags;
+  FrontendOptions opts;
+  opts.require_main = true;
+  Compilation c = compile_source("t.sgl", "fn main() {\n  user \"hi\"\n}\n", diags, opts);
+  REQUIRE(c.ok);
+  std::ostringstream log;
+  PipelineOptions po;
+  po.dump_ir = true;
+  po.time_passes = true;
+  po.log = &log;
+  compile_to_ir(*c.program, po);
+  std::string t = log.str();
+  const char* steps[] = {"lower", "fold-text", "hoist-prefix", "lower-fork", "lower-constraints"};
+  size_t at = 0;
+  for (const char* s : steps) {
+    size_t p = t.find(std::string(";; ---- IR after ") + s + "\n; sgl ir: t.sgl\n", at);
+    CHECK_MESSAGE(p != std::string::npos, s);
+    CHECK(t.find(std::string("sgl pass ") + s, at) != std::string::npos);
+    if (p != std::string::npos) at = p;
+  }
+  std::ostringstream quiet;
+  PipelineOptions none;
+  none.log = &quiet;
+  compile_to_ir(*c.program, none);
+  CHECK(quiet.str().empty());
+}
