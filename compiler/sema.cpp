@@ -75,6 +75,12 @@ class Checker {
           const std::vector<Symbol*>& builtins)
       : prog_(prog), T(prog.types), diags_(diags), module_(module), info_(info), file_(module.file), builtins_(builtins) {}
 
+  // The REPL's session variables (SemaOptions::outer_vars), for the function named `fn`.
+  void set_outer_vars(const std::string& fn, std::vector<OuterVar>* vars) {
+    outer_fn_ = fn;
+    outer_vars_ = vars;
+  }
+
   void declare_top_level();
   void check_signatures();
   void check_bodies();
@@ -203,6 +209,8 @@ class Checker {
   ModuleInfo& info_;
   const SourceFile* file_;
   const std::vector<Symbol*>& builtins_;
+  std::string outer_fn_;
+  std::vector<OuterVar>* outer_vars_ = nullptr;
 
   std::vector<Scope> scopes_;
   std::vector<EndedName> ended_;
@@ -536,7 +544,19 @@ void Checker::check_fn(ast::FnDecl& fn) {
   for (auto& p : fn.params) {
     if (p.symbol && !scopes_.back().names.count(p.name)) scopes_.back().names[p.name] = p.symbol;
   }
+  // The REPL's session variables live in the function scope; the body gets a block scope of its
+  // own inside it, so that `let x` at its top level shadows a session variable x.
+  const bool outer = outer_vars_ && fn.name == outer_fn_;
+  if (outer) {
+    for (OuterVar& v : *outer_vars_) {
+      v.symbol = new_symbol(Symbol::Kind::Local, v.name, v.type, {0, 0});
+      v.symbol->file = nullptr;  // declared by an earlier input: no position in this file
+      scopes_.back().names[v.name] = v.symbol;
+    }
+    push_scope(Scope::Block);
+  }
   check_stmts(fn.body);
+  if (outer) pop_scope();
   if (ret_->kind != TypeKind::Void && !ret_->is_error() && !block_exits(fn.body)) {
     uint32_t close = fn.body.span.end > fn.body.span.begin ? fn.body.span.end - 1 : fn.body.span.begin;
     error({close, close + 1}, "function '" + fn.name + "' must return " + a_(ret_) +
@@ -1566,6 +1586,7 @@ class ModuleLoader {
       info->names.push_back({imp.name, s});
     }
     Checker c(prog_, diags_, m, *info, builtins_);
+    if (name == "main" && outer_vars_) c.set_outer_vars(outer_fn_, outer_vars_);
     c.declare_top_level();
     c.check_signatures();
     c.check_bodies();
@@ -1593,6 +1614,10 @@ class ModuleLoader {
   DiagnosticEngine& diags_;
   std::vector<Symbol*> builtins_;
   std::map<std::string, ModuleInfo*> loaded_;
+
+ public:
+  std::string outer_fn_;
+  std::vector<OuterVar>* outer_vars_ = nullptr;
 };
 
 }  // namespace
@@ -1602,6 +1627,8 @@ bool check_module(ast::Module& module, Program& program, DiagnosticEngine& diags
   module.name = "main";
   program.main_module = &module;
   ModuleLoader loader(program, diags);
+  loader.outer_fn_ = options.outer_fn;
+  loader.outer_vars_ = options.outer_vars;
   loader.check(module, "main");
   if (options.require_main && !program.main_fn) {
     diags.error(module.file, {0, 0}, "no 'main' function: sglc run starts a program at fn main() { ... }");

@@ -62,8 +62,20 @@ struct Program {
   ast::FnDecl* main_fn = nullptr;  // null when the file has no `main`
 };
 
+// A variable that exists before a function's body starts: the REPL's session variables, which
+// a statement input reads, assigns and generates into (compiler/repl).
+struct OuterVar {
+  std::string name;
+  const Type* type = nullptr;  // interned in the checked Program's TypeContext
+  Symbol* symbol = nullptr;    // set by check_module: the Local the body's uses resolve to
+};
+
 struct SemaOptions {
   bool require_main = false;  // `sglc run` needs a main function; `sglc check` does not
+  // The REPL: `outer_vars` are declared in a scope around the body of the user module's function
+  // named `outer_fn`, so the body sees them and a `let` at its top level may shadow one.
+  std::string outer_fn;
+  std::vector<OuterVar>* outer_vars = nullptr;
 };
 
 // Checks `module` (the user's file). Returns true when no error was reported.

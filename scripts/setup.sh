@@ -13,6 +13,7 @@ PACKAGES=(
   doctest-dev                           # unit tests
   libcli11-dev                          # command-line parsing for sglc
   libboost-context-dev                  # stackful fibers: program instances stay direct-style code
+  libedit-dev                           # line editing and history for sglc repl
   clang libclang-rt-14-dev              # libFuzzer target (SGL_FUZZ=ON) and sanitizers
 )
 

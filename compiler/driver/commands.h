@@ -20,5 +20,6 @@ void add_run_command(CLI::App& app, Action& action);
 void add_build_command(CLI::App& app, Action& action);  // sglc build FILE -o OUT (AOT executable)
 void add_engine_commands(CLI::App& app, Action& action);   // complete, tokenize, bench, model random
 void add_grammar_command(CLI::App& app, Action& action);
+void add_repl_command(CLI::App& app, Action& action);     // sglc repl (interactive session)
 
 }  // namespace sgl::driver

@@ -35,6 +35,7 @@ int main(int argc, char** argv) {
   sgl::driver::add_build_command(app, action);
   sgl::driver::add_engine_commands(app, action);
   sgl::driver::add_grammar_command(app, action);
+  sgl::driver::add_repl_command(app, action);
 
   try {
     app.parse(argc, argv);
