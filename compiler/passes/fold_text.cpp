@@ -17,6 +17,10 @@ class TextFolder {
   explicit TextFolder(ir::Function& f) : f_(f) {}
 
   void run() {
+    uses_.assign(f_.value_types.size(), 0);
+    for (const ir::Block& b : f_.blocks)
+      for (const Inst& in : b.insts)
+        for (int a : in.args) ++uses_[a];
     for (ir::Block& b : f_.blocks) fold_block(b);
     remove_dead_constants();
   }
@@ -34,6 +38,7 @@ class TextFolder {
     in.type = ir::Type::str();
     in.str = s;
     in.result = f_.new_value(in.type);
+    uses_.resize(f_.value_types.size(), 0);
     text_[in.result] = s;
     return in;
   }
@@ -88,23 +93,39 @@ class TextFolder {
   }
 
   void fold_concat(Inst& in, std::vector<Inst>& out) {
+    // `a + b + c` is concat(concat(a, b), c): splice an inner concat used only here, so the
+    // runtime builds the string once.
+    std::vector<int> flat;
+    for (int a : in.args) {
+      auto it = concat_args_.find(a);
+      if (it != concat_args_.end() && uses_[a] == 1) {
+        flat.insert(flat.end(), it->second.begin(), it->second.end());
+        for (int x : it->second) ++uses_[x];
+        --uses_[a];
+      } else {
+        flat.push_back(a);
+      }
+    }
+    in.args = std::move(flat);
     std::vector<int> args;
     std::string run;
-    bool in_run = false;
+    std::vector<int> run_ids;  // the constants in the current run
     auto flush = [&] {
-      if (in_run && !run.empty()) {
+      if (run_ids.size() == 1) {
+        args.push_back(run_ids[0]);  // a lone constant stays as it is
+      } else if (!run_ids.empty() && !run.empty()) {
         Inst c = const_str(run);
         args.push_back(c.result);
         out.push_back(std::move(c));
       }
       run.clear();
-      in_run = false;
+      run_ids.clear();
     };
     bool all_const = true;
     for (int a : in.args) {
       if (std::optional<std::string> t = text_of(a)) {
         run += *t;
-        in_run = true;
+        run_ids.push_back(a);
       } else {
         flush();
         args.push_back(a);
@@ -120,21 +141,31 @@ class TextFolder {
     }
     flush();
     in.args = std::move(args);
+    concat_args_[in.result] = in.args;
   }
 
+  // Until nothing changes: removing a spliced concat can leave its constants unused.
   void remove_dead_constants() {
-    std::vector<int> uses(f_.value_types.size(), 0);
-    for (const ir::Block& b : f_.blocks)
-      for (const Inst& in : b.insts)
-        for (int a : in.args) ++uses[a];
-    for (ir::Block& b : f_.blocks) {
-      std::vector<Inst> kept;
-      for (Inst& in : b.insts) {
-        bool constant = in.op == Op::ConstStr || in.op == Op::ConstInt || in.op == Op::ConstFloat || in.op == Op::ConstBool;
-        if (constant && uses[in.result] == 0) continue;
-        kept.push_back(std::move(in));
+    for (bool changed = true; changed;) {
+      changed = false;
+      std::vector<int> uses(f_.value_types.size(), 0);
+      for (const ir::Block& b : f_.blocks)
+        for (const Inst& in : b.insts)
+          for (int a : in.args) ++uses[a];
+      for (ir::Block& b : f_.blocks) {
+        std::vector<Inst> kept;
+        for (Inst& in : b.insts) {
+          // Constants, and concats whose parts were spliced into a later concat, have no effect.
+          bool pure = in.op == Op::ConstStr || in.op == Op::ConstInt || in.op == Op::ConstFloat ||
+                      in.op == Op::ConstBool || in.op == Op::Concat;
+          if (pure && uses[in.result] == 0) {
+            changed = true;
+            continue;
+          }
+          kept.push_back(std::move(in));
+        }
+        b.insts = std::move(kept);
       }
-      b.insts = std::move(kept);
     }
   }
 
@@ -142,6 +173,8 @@ class TextFolder {
   std::map<int, std::string> text_;
   std::map<int, int64_t> ints_;
   std::map<int, bool> bools_;
+  std::map<int, std::vector<int>> concat_args_;  // the parts of each concat folded so far
+  std::vector<int> uses_;
 };
 
 }  // namespace

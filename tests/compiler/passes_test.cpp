@@ -156,3 +156,14 @@ TEST_CASE("the pipeline dumps the IR after every step (SGL_DEBUG=2) and times th
   compile_to_ir(*c.program, none);
   CHECK(quiet.str().empty());
 }
+
+TEST_CASE("fold-text flattens a chain of + into one concat") {
+  auto r = test::lower_text("fn main(a: str, b: int) {\n  print(\"x\" + a + \"y\" + \"z\" + b)\n}\n", false);
+  passes::fold_text(*r.m);
+  std::string t = fn_text(*r.m, "main");
+  size_t n = 0;
+  for (size_t p = t.find(" = concat "); p != std::string::npos; p = t.find(" = concat ", p + 1)) ++n;
+  CHECK(n == 1);
+  CHECK(has(t, "const.str \"yz\""));
+  CHECK(ir::verify(*r.m, ir::Stage::High).empty());
+}
