@@ -1,7 +1,7 @@
 // The interface between the program executor and whatever turns prompts into text: the executor
 // hands over every pending request of every suspended instance together, the backend finishes
-// them in batches. The CPU-engine backend (model_backend.h) implements it today; the radix cache
-// and scheduler (issue 5) will sit behind this same interface, and tests script it.
+// them in batches. The CPU-engine backend (model_backend.h) implements it on top of the serving
+// core's scheduler and radix cache (runtime/serve); tests script it.
 #pragma once
 
 #include <cstdint>

@@ -1,14 +1,21 @@
-// The CPU-engine backend (see model_backend.h): per-request state machines for gen (prefill, then
-// one token per step: constraint mask, sampling, stop checks, streaming) and select (a shared
-// prefix, then every choice scored in one batched forward), stepped together.
+// The CPU-engine backend (see model_backend.h). Every program request becomes one or more
+// token-level serve::Requests on one serve::Scheduler:
+//   Gen      -> Generate, whose owner callback runs this file's token logic (constraint mask,
+//               min_tokens, sampling, stop ids and strings, streaming); max_tokens 0 -> PrefillOnly
+//   Prefill  -> PrefillOnly (fork_begin, the --batch program prefix): later requests find it cached
+//   Select   -> one Score request for the conditional log-probabilities of every choice (the
+//               prompt up to the shortest token boundary, each choice's remaining tokens as a
+//               continuation), plus one Score request per choice alone for `unconditional`
+// The scheduler owns the engine's KV pool; this file never allocates K/V itself.
 #include "model_backend.h"
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
-#include <deque>
 #include <limits>
 #include <map>
 #include <nlohmann/json.hpp>
+#include <unordered_map>
 
 #include "constraint.h"
 #include "constraint_error.h"
@@ -17,6 +24,7 @@
 #include "random_model.h"
 #include "sampler.h"
 #include "select_scoring.h"
+#include "slot_allocator.h"
 #include "token_masker.h"
 #include "tokenizer.h"
 #include "tokenizer_vocab.h"
@@ -25,14 +33,18 @@ namespace sgl {
 namespace {
 
 using constraint::TokenMasker;
+using Clock = std::chrono::steady_clock;
 
-struct Active {
+// One program request in flight. Owned by the backend (jobs_) from submit() until step() reports
+// its Request; the serve::Requests inside it stay at their addresses while the scheduler has them.
+struct Job {
   Request* r = nullptr;
-  enum class Phase { Prefill, Decode, SelectPrefix, SelectChoices } phase = Phase::Prefill;
-  std::vector<int32_t> tokens;  // everything that is (or is about to be) in K/V, in order
-  std::vector<int32_t> slots;
-  int32_t in_kv = 0;            // tokens[0 .. in_kv) have K/V
-  // gen
+  serve::Request main;                // Gen / Prefill: the one request; Select: conditional scores
+  std::vector<serve::Request> parts;  // Select: per-choice scores (unconditional, or the fallback)
+  int outstanding = 0;                // serve::Requests submitted and not finished
+  std::string error;                  // set when the owner callback failed (reported at the end)
+  // ---- gen ----
+  bool prefill_only = false;  // max_tokens 0: commit the prompt, generate nothing
   std::vector<int32_t> generated;
   std::unique_ptr<Sampler> sampler;
   std::unique_ptr<StopChecker> stops;
@@ -42,11 +54,18 @@ struct Active {
   std::vector<int32_t> no_early_stop;  // ids masked out before min_tokens
   int64_t max_new = 0;
   size_t streamed = 0;
-  // select
+  size_t keep = std::string::npos;  // a stop string completed: the text ends here
+  // ---- select ----
   std::vector<std::vector<int32_t>> full;  // prompt + choice tokens, per choice
   std::vector<size_t> lcp;                 // where each choice's own tokens start in full[c]
-  size_t shared = 0;                       // prefix run once and shared by every choice
-  std::vector<std::vector<int32_t>> choice_slots, uncond_slots;
+  // Where choice c's conditional logprobs come from: a Score request, the continuation index in
+  // it, and that request's prompt length (logprob j predicts full[c][base + j]).
+  struct Source {
+    serve::Request* req = nullptr;
+    size_t index = 0, base = 0;
+  };
+  std::vector<Source> cond_src;
+  std::vector<serve::Request*> uncond_src;  // per choice, null when the choice has < 2 own tokens
 };
 
 class ModelBackend : public Backend {
@@ -57,27 +76,74 @@ class ModelBackend : public Backend {
     CpuEngineOptions eo;
     eo.threads = o.threads;
     eo.kv_slots = o.kv_slots;
+    const int32_t page = std::max(o.sched.page_size, 1);
+    if (eo.kv_slots <= 0 && o.sched.max_total_tokens > 0)
+      eo.kv_slots = (o.sched.max_total_tokens + page - 1) / page * page;
+    if (eo.kv_slots <= 0 && o.kv_cache_bytes > 0) eo.kv_slots = serve::kv_slots_for_bytes(c, o.kv_cache_bytes);
     if (eo.kv_slots <= 0) {
       // Room for several full contexts within a 1 GiB budget (f32 K and V per layer).
-      size_t per_slot = static_cast<size_t>(c.n_layers) * 2 * static_cast<size_t>(c.n_kv_heads * c.head_dim) * 4;
-      size_t budget = per_slot ? (size_t{1} << 30) / per_slot : 65536;
-      eo.kv_slots = static_cast<int32_t>(std::clamp<size_t>(budget, static_cast<size_t>(c.max_seq_len), 65536));
+      int64_t budget = serve::kv_slots_for_bytes(c, int64_t{1} << 30);
+      if (budget <= 0) budget = 65536;
+      eo.kv_slots = static_cast<int32_t>(std::clamp<int64_t>(budget, c.max_seq_len, 65536));
     }
+    if (eo.kv_slots < page)
+      throw std::invalid_argument("the KV cache budget holds " + std::to_string(eo.kv_slots) +
+                                  " token slots, less than one page of " + std::to_string(page));
     engine_ = make_cpu_engine(model_, eo);
+    sched_ = std::make_unique<serve::Scheduler>(*engine_, o.sched);
+    no_cache_ = o.sched.disable_radix_cache;
   }
 
-  void submit(Request* r) override { queue_.push_back(r); }
+  ~ModelBackend() override {
+    // The scheduler gives its slots back to the engine's pool: it goes first.
+    sched_.reset();
+  }
+
+  void submit(Request* r) override {
+    ++stats_.requests;
+    auto job = std::make_unique<Job>();
+    job->r = r;
+    try {
+      start(*job);
+    } catch (const constraint::ConstraintError& e) {
+      job->error = e.what();
+    } catch (const std::exception& e) {
+      job->error = std::string("engine error: ") + e.what();
+    }
+    if (!job->error.empty()) {
+      // Nothing of this job reached the scheduler (start() submits last).
+      r->error = job->error;
+      ready_.push_back(r);
+      return;
+    }
+    if (job->outstanding == 0) {  // nothing to compute (a prefill without the cache)
+      complete(*job);
+      ready_.push_back(r);
+      return;
+    }
+    jobs_.emplace(job.get(), std::move(job));
+  }
 
   void step(std::vector<Request*>& done) override {
-    for (;;) {
-      while (!queue_.empty()) {
-        Request* r = queue_.front();
-        queue_.pop_front();
-        admit(r, done);
+    done.insert(done.end(), ready_.begin(), ready_.end());
+    ready_.clear();
+    std::vector<serve::Request*> fin;
+    while (done.empty()) {
+      if (sched_->idle()) throw std::logic_error("model backend: step() with no request in flight");
+      fin.clear();
+      auto t0 = Clock::now();
+      sched_->step(fin);
+      stats_.step_seconds += std::chrono::duration<double>(Clock::now() - t0).count();
+      for (serve::Request* s : fin) {
+        auto it = owner_of_.find(s);
+        if (it == owner_of_.end()) throw std::logic_error("model backend: the scheduler finished an unknown request");
+        Job* j = it->second;
+        owner_of_.erase(it);
+        if (--j->outstanding > 0) continue;
+        complete(*j);
+        done.push_back(j->r);
+        jobs_.erase(j);
       }
-      if (!done.empty() || active_.empty()) return;
-      forward_step(done);
-      if (!done.empty()) return;
     }
   }
 
@@ -89,34 +155,24 @@ class ModelBackend : public Backend {
   }
 
   std::string stats_json() const override {
-    nlohmann::ordered_json j = {{"requests", stats_.requests},
-                                {"gen_requests", stats_.gens},
+    auto r3 = [](double s) { return std::round(s * 1000) / 1000; };
+    nlohmann::ordered_json j = {{"gen_requests", stats_.gens},
                                 {"select_requests", stats_.selects},
                                 {"prefill_requests", stats_.prefills},
-                                {"prompt_tokens", stats_.prompt_tokens},
                                 {"generated_tokens", stats_.generated_tokens},
                                 {"scored_tokens", stats_.scored_tokens},
-                                {"cached_tokens", 0},
-                                {"forward_calls", stats_.forwards},
-                                {"forward_tokens", stats_.forward_tokens},
-                                {"forward_seconds", std::round(stats_.forward_seconds * 1000) / 1000},
-                                {"max_batch_sequences", stats_.max_batch},
-                                {"kv_slots", engine_->kv_pool().capacity()}};
+                                {"step_seconds", r3(stats_.step_seconds)},
+                                {"owner_seconds", r3(stats_.owner_seconds)}};
+    // The scheduler's counters: cache hit rate, tokens reused vs computed, retractions, ...
+    nlohmann::ordered_json s = nlohmann::ordered_json::parse(sched_->stats_json());
+    for (auto& [k, v] : s.items()) j[k] = v;
     return j.dump();
   }
 
  private:
-  // One sequence of a forward batch and where its logits rows start.
-  struct Item {
-    Active* a;
-    int what;  // 0: gen prefill/decode, 1: select prefix, 2: select choice c, 3: select choice c alone
-    size_t c;
-    size_t row;
-  };
   struct Stats {
-    uint64_t requests = 0, gens = 0, selects = 0, prefills = 0, prompt_tokens = 0, generated_tokens = 0,
-             scored_tokens = 0, forwards = 0, forward_tokens = 0, max_batch = 0;
-    double forward_seconds = 0;
+    uint64_t requests = 0, gens = 0, selects = 0, prefills = 0, generated_tokens = 0, scored_tokens = 0;
+    double step_seconds = 0, owner_seconds = 0;
   };
 
   std::vector<int32_t> encode_prompt(const std::string& text) const {
@@ -126,56 +182,59 @@ class ModelBackend : public Backend {
     return t;
   }
 
-  void fail(Request* r, std::string msg, std::vector<Request*>& done) {
-    r->error = std::move(msg);
-    done.push_back(r);
+  void enqueue(Job& j, serve::Request& s) {
+    owner_of_[&s] = &j;
+    ++j.outstanding;
+    sched_->submit(&s);
   }
 
-  void admit(Request* r, std::vector<Request*>& done) {
-    ++stats_.requests;
-    const int32_t ctx_len = model_->config.max_seq_len;
-    try {
-      if (r->kind == RequestKind::Prefill) {
-        // Nothing keeps K/V between requests until the radix cache exists, so computing the
-        // prefix now would be wasted work: report it committed.
-        ++stats_.prefills;
-        r->prompt_tokens = static_cast<int64_t>(encode_prompt(r->prompt).size());
-        done.push_back(r);
-        return;
-      }
-      auto a = std::make_unique<Active>();
-      a->r = r;
-      a->tokens = encode_prompt(r->prompt);
-      r->prompt_tokens = static_cast<int64_t>(a->tokens.size());
-      stats_.prompt_tokens += a->tokens.size();
-      if (a->tokens.empty()) return fail(r, "the prompt is empty and the tokenizer has no BOS token", done);
-      if (static_cast<int64_t>(a->tokens.size()) >= ctx_len)
-        return fail(r, "the prompt has " + std::to_string(a->tokens.size()) + " tokens; the model's context is " +
-                           std::to_string(ctx_len),
-                    done);
-      if (r->kind == RequestKind::Select) {
-        ++stats_.selects;
-        admit_select(*a);
-      } else {
-        ++stats_.gens;
-        if (!admit_gen(*a, done)) return;
-      }
-      active_.push_back(std::move(a));
-    } catch (const constraint::ConstraintError& e) {
-      fail(r, e.what(), done);
-    } catch (const std::exception& e) {
-      fail(r, std::string("engine error: ") + e.what(), done);
+  // Tokenises and prepares a job, then submits its serve::Requests (last: a throw before that
+  // leaves nothing in the scheduler). Leaves outstanding == 0 for a job finished on the spot.
+  void start(Job& j) {
+    Request* r = j.r;
+    const int64_t ctx_len = model_->config.max_seq_len;
+    std::vector<int32_t> tokens = encode_prompt(r->prompt);
+    r->prompt_tokens = static_cast<int64_t>(tokens.size());
+    if (r->kind == RequestKind::Prefill) {
+      ++stats_.prefills;
+      // A prefix that cannot be cached is no error: the requests after it compute it themselves.
+      // Without the radix cache nothing would keep it, so computing it would be wasted work.
+      if (tokens.empty() || static_cast<int64_t>(tokens.size()) > ctx_len || no_cache_) return;
+      j.main.kind = serve::RequestKind::PrefillOnly;
+      j.main.prompt = std::move(tokens);
+      enqueue(j, j.main);
+      return;
+    }
+    if (tokens.empty()) {
+      j.error = "the prompt is empty and the tokenizer has no BOS token";
+      return;
+    }
+    if (static_cast<int64_t>(tokens.size()) >= ctx_len) {
+      j.error = "the prompt has " + std::to_string(tokens.size()) + " tokens; the model's context is " +
+                std::to_string(ctx_len);
+      return;
+    }
+    if (r->kind == RequestKind::Select) {
+      ++stats_.selects;
+      start_select(j, tokens);
+    } else {
+      ++stats_.gens;
+      start_gen(j, std::move(tokens));
     }
   }
 
-  bool admit_gen(Active& a, std::vector<Request*>& done) {
-    Request* r = a.r;
+  void start_gen(Job& j, std::vector<int32_t> tokens) {
+    Request* r = j.r;
     const GenParams& g = r->gen;
-    a.max_new = std::min<int64_t>(g.max_tokens, model_->config.max_seq_len - static_cast<int64_t>(a.tokens.size()));
-    if (a.max_new <= 0) {
-      r->finish = FinishReason::Length;
-      done.push_back(r);
-      return false;
+    j.max_new = std::min<int64_t>(g.max_tokens, model_->config.max_seq_len - static_cast<int64_t>(tokens.size()));
+    if (j.max_new <= 0) {
+      // max_tokens 0: nothing to generate, but the prompt is committed to the cache (a prefill).
+      j.prefill_only = true;
+      if (no_cache_) return;
+      j.main.kind = serve::RequestKind::PrefillOnly;
+      j.main.prompt = std::move(tokens);
+      enqueue(j, j.main);
+      return;
     }
     SamplingParams sp;
     sp.temperature = static_cast<float>(g.temperature);
@@ -186,40 +245,87 @@ class ModelBackend : public Backend {
     sp.presence_penalty = static_cast<float>(g.presence_penalty);
     sp.seed = g.seed;
     sp.top_logprobs = static_cast<int>(g.top_logprobs);
-    a.sampler = std::make_unique<Sampler>(sp);
+    j.sampler = std::make_unique<Sampler>(sp);
     std::vector<int32_t> ids = g.ignore_eos ? std::vector<int32_t>{} : tok_->stop_ids();
     ids.insert(ids.end(), g.stop_token_ids.begin(), g.stop_token_ids.end());
     // A stop string spelled like a special token (a template's "<|im_end|>") stops on that token:
     // special tokens add no text, so the string itself would never appear.
     for (const std::string& s : g.stop)
       if (has_special_token(s)) ids.push_back(tok_->encode(s, false, true)[0]);
-    a.no_early_stop = ids;
-    a.stops = std::make_unique<StopChecker>(ids, g.stop);
-    a.dec = std::make_unique<StreamDecoder>(*tok_, a.tokens.back());
+    j.no_early_stop = ids;
+    j.stops = std::make_unique<StopChecker>(ids, g.stop);
+    j.dec = std::make_unique<StreamDecoder>(*tok_, tokens.back());
     if (g.constraint != ConstraintKind::None) {
-      a.masker = masker(g.constraint, g.constraint_text);
-      a.cstate = a.masker->dfa().start();
+      j.masker = masker(g.constraint, g.constraint_text);
+      j.cstate = j.masker->dfa().start();
     }
-    a.phase = Active::Phase::Prefill;
-    return true;
+    j.main.kind = serve::RequestKind::Generate;
+    j.main.prompt = std::move(tokens);
+    j.main.max_new_tokens = static_cast<int32_t>(std::min<int64_t>(j.max_new, std::numeric_limits<int32_t>::max()));
+    Job* jp = &j;
+    j.main.owner = [this, jp](std::span<const float> logits, const serve::Request&) { return next_token(*jp, logits); };
+    enqueue(j, j.main);
   }
 
-  void admit_select(Active& a) {
-    Request* r = a.r;
-    size_t shared = std::numeric_limits<size_t>::max();
+  void start_select(Job& j, const std::vector<int32_t>& tokens) {
+    Request* r = j.r;
+    const size_t n = r->choices.size();
+    size_t min_lcp = std::numeric_limits<size_t>::max();
     for (const std::string& c : r->choices) {
       std::vector<int32_t> f = encode_prompt(r->prompt + c);
       size_t k = 0;
-      while (k < f.size() && k < a.tokens.size() && f[k] == a.tokens[k]) ++k;
-      // The prompt's last token can merge with the choice's first ("a" + "b" -> "ab"): its
-      // tokens then start earlier, and the shared prefix ends before them.
-      a.lcp.push_back(k);
-      shared = std::min(shared, k);
-      a.full.push_back(std::move(f));
+      while (k < f.size() && k < tokens.size() && f[k] == tokens[k]) ++k;
+      // The prompt's last token can merge with the choice's first ("a" + "b" -> "ab"): the
+      // choice's own tokens then start before the end of the prompt's tokens.
+      j.lcp.push_back(k);
+      min_lcp = std::min(min_lcp, k);
+      j.full.push_back(std::move(f));
     }
-    // Every choice re-runs at least the last shared token, whose logits predict its first token.
-    a.shared = shared > 0 ? shared - 1 : 0;
-    a.phase = a.shared > 0 ? Active::Phase::SelectPrefix : Active::Phase::SelectChoices;
+    const bool uncond = r->method == SelectMethod::Unconditional;
+    j.cond_src.assign(n, {});
+    j.uncond_src.assign(n, nullptr);
+    // Sized once: the scheduler holds pointers into `parts`.
+    size_t n_parts = min_lcp == 0 ? n : 0;
+    if (uncond)
+      for (size_t c = 0; c < n; ++c) n_parts += j.full[c].size() - j.lcp[c] >= 2 ? 1 : 0;
+    j.parts.resize(n_parts);
+    size_t next = 0;
+    auto score = [](serve::Request& s, std::span<const int32_t> prompt) {
+      s.kind = serve::RequestKind::Score;
+      s.prompt.assign(prompt.begin(), prompt.end());
+    };
+    if (min_lcp > 0) {
+      // Every full[c] starts with tokens[0, min_lcp): one request scores every choice after it,
+      // the shared prefix computed (or found cached) once.
+      score(j.main, std::span<const int32_t>(tokens).first(min_lcp));
+      for (size_t c = 0; c < n; ++c) {
+        j.main.continuations.emplace_back(j.full[c].begin() + static_cast<ptrdiff_t>(min_lcp), j.full[c].end());
+        j.cond_src[c] = {&j.main, c, min_lcp};
+        stats_.scored_tokens += j.full[c].size() - min_lcp;
+      }
+    } else {
+      // No shared first token (a tokenizer without BOS): each choice from its own first token,
+      // which has no context and counts as logprob 0 (as the first token of `uncond` does).
+      for (size_t c = 0; c < n; ++c) {
+        serve::Request& s = j.parts[next++];
+        score(s, std::span<const int32_t>(j.full[c]).first(1));
+        s.continuations.emplace_back(j.full[c].begin() + 1, j.full[c].end());
+        j.cond_src[c] = {&s, 0, 1};
+        stats_.scored_tokens += j.full[c].size() - 1;
+      }
+    }
+    if (uncond)
+      for (size_t c = 0; c < n; ++c) {
+        // The choice alone: its first own token as the prompt (no BOS), the rest scored after it.
+        if (j.full[c].size() - j.lcp[c] < 2) continue;
+        serve::Request& s = j.parts[next++];
+        score(s, std::span<const int32_t>(j.full[c]).subspan(j.lcp[c], 1));
+        s.continuations.emplace_back(j.full[c].begin() + static_cast<ptrdiff_t>(j.lcp[c]) + 1, j.full[c].end());
+        j.uncond_src[c] = &s;
+        stats_.scored_tokens += j.full[c].size() - j.lcp[c] - 1;
+      }
+    if (min_lcp > 0) enqueue(j, j.main);
+    for (serve::Request& s : j.parts) enqueue(j, s);
   }
 
   TokenMasker* masker(ConstraintKind kind, const std::string& text) {
@@ -240,212 +346,151 @@ class ModelBackend : public Backend {
     return p;
   }
 
-  // One Engine::forward over every active request that can get its KV slots.
-  void forward_step(std::vector<Request*>& done) {
-    KvPool& pool = engine_->kv_pool();
-    std::vector<Item> items;
-    std::vector<SeqInput> batch;
-    size_t rows = 0;
-    auto add = [&](Active* a, int what, size_t c, std::span<const int32_t> toks, int32_t pos,
-                   std::span<const int32_t> slots, bool all) {
-      SeqInput s;
-      s.tokens = toks;
-      s.pos = pos;
-      s.slots = slots;
-      s.all_logits = all;
-      batch.push_back(s);
-      items.push_back({a, what, c, rows});
-      rows += all ? toks.size() : 1;
-    };
-    for (auto& up : active_) {
-      Active* a = up.get();
-      switch (a->phase) {
-        case Active::Phase::Prefill:
-        case Active::Phase::Decode: {
-          size_t need = a->tokens.size() - static_cast<size_t>(a->in_kv);
-          std::vector<int32_t> more;
-          if (!pool.alloc(static_cast<int32_t>(need), more)) continue;
-          a->slots.insert(a->slots.end(), more.begin(), more.end());
-          add(a, 0, 0, std::span<const int32_t>(a->tokens).subspan(static_cast<size_t>(a->in_kv)), a->in_kv, a->slots,
-              false);
-          break;
-        }
-        case Active::Phase::SelectPrefix: {
-          if (!pool.alloc(static_cast<int32_t>(a->shared), a->slots)) continue;
-          add(a, 1, 0, std::span<const int32_t>(a->tokens).first(a->shared), 0, a->slots, false);
-          break;
-        }
-        case Active::Phase::SelectChoices: {
-          size_t need = 0;
-          bool uncond = a->r->method == SelectMethod::Unconditional;
-          for (size_t c = 0; c < a->full.size(); ++c) {
-            need += a->full[c].size() - a->shared;
-            if (uncond) need += a->full[c].size() - a->lcp[c];
-          }
-          std::vector<int32_t> got;
-          if (!pool.alloc(static_cast<int32_t>(need), got)) continue;
-          size_t g = 0;
-          a->choice_slots.assign(a->full.size(), {});
-          a->uncond_slots.assign(a->full.size(), {});
-          for (size_t c = 0; c < a->full.size(); ++c) {
-            auto& cs = a->choice_slots[c];
-            cs = a->slots;  // the shared prefix
-            for (size_t i = a->shared; i < a->full[c].size(); ++i) cs.push_back(got[g++]);
-            if (a->full[c].size() > a->shared)
-              add(a, 2, c, std::span<const int32_t>(a->full[c]).subspan(a->shared), static_cast<int32_t>(a->shared), cs,
-                  true);
-            if (uncond) {
-              auto& us = a->uncond_slots[c];
-              for (size_t i = a->lcp[c]; i < a->full[c].size(); ++i) us.push_back(got[g++]);
-              if (!us.empty())
-                add(a, 3, c, std::span<const int32_t>(a->full[c]).subspan(a->lcp[c]), 0, us, true);
-            }
-          }
-          break;
-        }
-      }
+  // The owner callback of a Gen: the next token from the latest logits row. Runs inside
+  // Scheduler::step and must not throw (the scheduler would be left mid-step): a failure ends the
+  // request with Abort and the message in j.error.
+  serve::NextToken next_token(Job& j, std::span<const float> logits) {
+    auto t0 = Clock::now();
+    serve::NextToken nt;
+    try {
+      nt = choose(j, logits);
+    } catch (const std::exception& e) {
+      j.error = e.what();
+      nt = {-1, serve::Finish::Abort};
     }
-    if (batch.empty()) {
-      // Nothing fits in the KV pool even alone: fail the oldest request rather than wait forever.
-      Active* a = active_.front().get();
-      release(*a);
-      fail(a->r, "the KV cache (" + std::to_string(pool.capacity()) + " slots) is too small for this request", done);
-      active_.pop_front();
-      return;
-    }
-    auto t0 = std::chrono::steady_clock::now();
-    engine_->forward(batch, logits_);
-    stats_.forward_seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    ++stats_.forwards;
-    for (const SeqInput& s : batch) stats_.forward_tokens += s.tokens.size();
-    stats_.max_batch = std::max<uint64_t>(stats_.max_batch, batch.size());
-
-    const size_t V = static_cast<size_t>(engine_->config().vocab_size);
-    std::vector<Active*> select_ready;
-    for (const Item& it : items) {
-      Active* a = it.a;
-      float* row = logits_.data() + it.row * V;
-      switch (it.what) {
-        case 0: gen_token(*a, std::span<float>(row, V)); break;
-        case 1: a->phase = Active::Phase::SelectChoices; break;
-        default: {
-          if (select_ready.empty() || select_ready.back() != a) select_ready.push_back(a);
-          break;
-        }
-      }
-    }
-    // Score the selects whose choices ran in this forward.
-    for (Active* a : select_ready) score_select(*a, items, V);
-    for (size_t i = 0; i < active_.size();) {
-      Active* a = active_[i].get();
-      if (a->r->finish != FinishReason::None) {
-        release(*a);
-        done.push_back(a->r);
-        active_.erase(active_.begin() + static_cast<ptrdiff_t>(i));
-      } else {
-        ++i;
-      }
-    }
+    stats_.owner_seconds += std::chrono::duration<double>(Clock::now() - t0).count();
+    return nt;
   }
 
-  void score_select(Active& a, const std::vector<Item>& items, size_t V) {
-    Request* r = a.r;
-    std::vector<ChoiceLogprobs> lp(a.full.size());
-    std::vector<float> ls;
-    auto logprob = [&](size_t row, int32_t token) {
-      log_softmax(std::span<const float>(logits_.data() + row * V, V), ls);
-      ++stats_.scored_tokens;
-      return static_cast<double>(ls[static_cast<size_t>(token)]);
-    };
-    for (const Item& it : items) {
-      if (it.a != &a || it.what < 2) continue;
-      const std::vector<int32_t>& f = a.full[it.c];
-      if (it.what == 2) {
-        // Row j of this sequence predicts f[shared + j + 1].
-        for (size_t p = a.lcp[it.c]; p < f.size(); ++p)
-          lp[it.c].cond.push_back(p == 0 ? 0.0 : logprob(it.row + (p - 1 - a.shared), f[p]));
-      } else {
-        // The choice alone: its first token has no context (counts as 0).
-        for (size_t p = a.lcp[it.c]; p < f.size(); ++p)
-          lp[it.c].uncond.push_back(p == a.lcp[it.c] ? 0.0 : logprob(it.row + (p - 1 - a.lcp[it.c]), f[p]));
-      }
-    }
-    r->choice = static_cast<int64_t>(select_choice(r->method, lp, &r->choice_scores));
-    r->finish = FinishReason::Stop;
-  }
-
-  void gen_token(Active& a, std::span<float> row) {
-    Request* r = a.r;
-    a.in_kv = static_cast<int32_t>(a.tokens.size());
-    a.phase = Active::Phase::Decode;
+  serve::NextToken choose(Job& j, std::span<const float> logits) {
+    Request* r = j.r;
+    // Masks write -inf: work on a copy (the scheduler's row is const).
+    scratch_.assign(logits.begin(), logits.end());
+    std::span<float> row(scratch_);
     const float ninf = -std::numeric_limits<float>::infinity();
-    if (a.masker) {
-      auto mask = a.masker->mask(a.cstate);
-      if (mask->count() == 0) return finish_gen(a, FinishReason::Stop);
+    if (j.masker) {
+      auto mask = j.masker->mask(j.cstate);
+      if (mask->count() == 0) return {-1, serve::Finish::Stop};
       for (size_t t = 0; t < row.size(); ++t)
         if (!mask->test(static_cast<int32_t>(t))) row[t] = ninf;
     }
-    bool early = static_cast<int64_t>(a.generated.size()) < r->gen.min_tokens;
+    bool early = static_cast<int64_t>(j.generated.size()) < r->gen.min_tokens;
     if (early)
-      for (int32_t id : a.no_early_stop)
+      for (int32_t id : j.no_early_stop)
         if (id >= 0 && static_cast<size_t>(id) < row.size()) row[static_cast<size_t>(id)] = ninf;
-    SampleResult s = a.sampler->sample(row, a.generated);
-    if (!early && a.stops->is_stop_token(s.token)) return finish_gen(a, FinishReason::Stop);
-    a.generated.push_back(s.token);
-    a.tokens.push_back(s.token);
+    SampleResult s = j.sampler->sample(row, j.generated);
+    if (!early && j.stops->is_stop_token(s.token)) return {-1, serve::Finish::Stop};
+    j.generated.push_back(s.token);
     ++stats_.generated_tokens;
-    r->completion_tokens = static_cast<int64_t>(a.generated.size());
     if (r->gen.logprobs) r->token_logprobs.push_back(s.logprob);
-    if (a.masker) a.cstate = a.masker->advance(a.cstate, s.token);
+    if (j.masker) j.cstate = j.masker->advance(j.cstate, s.token);
     size_t keep = 0;
-    if (a.stops->feed(a.dec->push(s.token), &keep) && !early) return finish_gen(a, FinishReason::Stop, keep);
-    size_t safe = a.stops->text().size() - a.stops->held_back();
-    stream_to(a, safe);
-    if (static_cast<int64_t>(a.generated.size()) >= a.max_new) return finish_gen(a, FinishReason::Length);
+    if (j.stops->feed(j.dec->push(s.token), &keep) && !early) {
+      j.keep = keep;
+      return {s.token, serve::Finish::Stop};
+    }
+    stream_to(j, j.stops->text().size() - j.stops->held_back());
+    if (static_cast<int64_t>(j.generated.size()) >= j.max_new) return {s.token, serve::Finish::Length};
+    return {s.token, serve::Finish::None};
   }
 
-  void stream_to(Active& a, size_t end) {
-    if (end > a.streamed) {
-      if (a.r->on_text) a.r->on_text(std::string_view(a.stops->text()).substr(a.streamed, end - a.streamed));
-      a.streamed = end;
+  void stream_to(Job& j, size_t end) {
+    if (end > j.streamed) {
+      if (j.r->on_text) j.r->on_text(std::string_view(j.stops->text()).substr(j.streamed, end - j.streamed));
+      j.streamed = end;
     }
   }
 
-  void finish_gen(Active& a, FinishReason why, size_t keep = std::string::npos) {
+  // Writes a finished job's results into its Request.
+  void complete(Job& j) {
+    Request* r = j.r;
+    const serve::Request& m = j.main;
+    if (r->kind != RequestKind::Select) {
+      r->cached_tokens = m.cached_tokens;
+      r->completion_tokens = static_cast<int64_t>(j.generated.size());
+    }
+    if (r->kind == RequestKind::Prefill) {
+      // Not cached (an abort, e.g. a pool too small for it) costs only speed: no error.
+      r->finish = FinishReason::Length;
+      return;
+    }
+    if (r->kind == RequestKind::Select) return complete_select(j);
+    if (!j.error.empty()) {
+      r->error = j.error;
+      return;
+    }
+    if (j.prefill_only) {
+      r->finish = FinishReason::Length;
+      return;
+    }
+    if (m.finish == serve::Finish::Abort) {
+      r->error = m.error.empty() ? "the engine aborted the request" : m.error;
+      return;
+    }
+    finish_gen(j, m.finish == serve::Finish::Length ? FinishReason::Length : FinishReason::Stop, j.keep);
+  }
+
+  void finish_gen(Job& j, FinishReason why, size_t keep) {
     if (keep == std::string::npos) {
       size_t k = 0;
-      if (a.stops->feed(a.dec->flush(), &k)) {
+      if (j.stops->feed(j.dec->flush(), &k)) {
         keep = k;
         why = FinishReason::Stop;
       } else {
-        keep = a.stops->text().size();
+        keep = j.stops->text().size();
       }
     }
-    a.r->text = a.stops->text().substr(0, keep);
-    stream_to(a, keep);
-    a.r->finish = why;
+    j.r->text = j.stops->text().substr(0, keep);
+    stream_to(j, keep);
+    j.r->finish = why;
   }
 
-  void release(Active& a) {
-    KvPool& pool = engine_->kv_pool();
-    pool.release(a.slots);
-    a.slots.clear();
-    for (auto* v : {&a.choice_slots, &a.uncond_slots})
-      for (auto& s : *v) {
-        // choice_slots begin with the shared prefix, which a.slots released already.
-        size_t from = v == &a.choice_slots ? std::min(a.shared, s.size()) : 0;
-        pool.release(std::vector<int32_t>(s.begin() + static_cast<ptrdiff_t>(from), s.end()));
+  void complete_select(Job& j) {
+    Request* r = j.r;
+    for (const serve::Request* s : all_requests(j))
+      if (s->finish == serve::Finish::Abort) {
+        r->error = s->error.empty() ? "the engine aborted the request" : s->error;
+        return;
       }
-    a.choice_slots.clear();
-    a.uncond_slots.clear();
+    const size_t n = j.full.size();
+    std::vector<ChoiceLogprobs> lp(n);
+    int64_t cached = 0;
+    for (size_t c = 0; c < n; ++c) {
+      const std::vector<int32_t>& f = j.full[c];
+      const Job::Source& src = j.cond_src[c];
+      const std::vector<float>& row = src.req->logprobs[src.index];
+      cached = std::max<int64_t>(cached, src.req->cached_tokens);
+      // Position p of full[c] is predicted by row[p - base]; a position before the request's
+      // prompt end (only p == 0 without BOS) has no context and counts as 0.
+      for (size_t p = j.lcp[c]; p < f.size(); ++p)
+        lp[c].cond.push_back(p < src.base ? 0.0 : static_cast<double>(row.at(p - src.base)));
+      if (r->method == SelectMethod::Unconditional && j.lcp[c] < f.size()) {
+        lp[c].uncond.push_back(0.0);  // the choice's first token alone has no context
+        if (const serve::Request* u = j.uncond_src[c])
+          for (float x : u->logprobs.at(0)) lp[c].uncond.push_back(static_cast<double>(x));
+      }
+    }
+    r->choice = static_cast<int64_t>(select_choice(r->method, lp, &r->choice_scores));
+    r->cached_tokens = cached;
+    r->finish = FinishReason::Stop;
+  }
+
+  static std::vector<const serve::Request*> all_requests(const Job& j) {
+    std::vector<const serve::Request*> v;
+    if (!j.main.prompt.empty()) v.push_back(&j.main);
+    for (const serve::Request& s : j.parts) v.push_back(&s);
+    return v;
   }
 
   std::shared_ptr<const Model> model_;
   std::shared_ptr<const Tokenizer> tok_;
   std::unique_ptr<Engine> engine_;
-  std::deque<Request*> queue_;
-  std::deque<std::unique_ptr<Active>> active_;
-  std::vector<float> logits_;
+  std::unique_ptr<serve::Scheduler> sched_;  // owns the engine's KV pool
+  bool no_cache_ = false;                     // --disable-radix-cache: prefills are skipped
+  std::unordered_map<Job*, std::unique_ptr<Job>> jobs_;
+  std::unordered_map<const serve::Request*, Job*> owner_of_;
+  std::vector<Request*> ready_;  // finished at submit (errors, nothing to compute)
+  std::vector<float> scratch_;
   std::shared_ptr<const constraint::TokenTrie> trie_;
   std::map<std::pair<int, std::string>, std::unique_ptr<TokenMasker>> maskers_;
   Stats stats_;

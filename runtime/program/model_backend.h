@@ -1,7 +1,9 @@
-// The real-model backend: serves gen, select and prefill requests with the CPU engine. All
-// pending requests share one Engine::forward per step (prefills and decodes mixed); KV slots come
-// from the engine's pool and are released when a request finishes (no prefix sharing until the
-// radix cache of issue 5).
+// The real-model backend: serves gen, select and prefill requests with the CPU engine through the
+// serving core's scheduler (runtime/serve): continuous batching across every pending request of
+// every program instance, the radix prefix cache (fork prefixes, few-shot prefixes and batch
+// prefixes are computed once), chunked prefill and retraction. The backend keeps what is textual
+// (tokenising prompts, sampling, stop strings, constraint masks, streaming, select scoring); the
+// scheduler owns the engine's whole KV pool and decides what is computed and kept.
 #pragma once
 
 #include <cstdint>
@@ -9,6 +11,7 @@
 #include <string>
 
 #include "backend.h"
+#include "scheduler.h"
 
 namespace sgl {
 
@@ -16,12 +19,19 @@ struct Model;
 class Tokenizer;
 
 struct ModelBackendOptions {
-  int threads = 0;       // 0: all cores
-  int32_t kv_slots = 0;  // 0: sized from the model's context and a memory budget
+  int threads = 0;  // 0: all cores
+  // KV pool size in token slots. 0: sched.max_total_tokens when that is set, else from
+  // kv_cache_bytes (default budget: 1 GiB, between one context and 65,536 slots).
+  int32_t kv_slots = 0;
+  int64_t kv_cache_bytes = 0;  // CPU byte budget for K/V (0: the default budget above)
+  // Scheduling and cache options (--max-total-tokens, --page-size, --disable-radix-cache,
+  // --chunked-prefill-size, --max-running-requests, --schedule-policy).
+  serve::SchedulerOptions sched;
 };
 
 // model_spec: a llama2.c .bin, a .gguf, a Hugging Face folder, or "random:LIKE[:DTYPE]". Throws
-// ModelError (a one-line message) when it cannot be loaded.
+// ModelError (a one-line message) when it cannot be loaded, std::invalid_argument for options
+// the scheduler cannot work with (a pool smaller than one page).
 std::unique_ptr<Backend> make_model_backend(const std::string& model_spec, const ModelBackendOptions& o);
 std::unique_ptr<Backend> make_model_backend(std::shared_ptr<const Model> model, std::shared_ptr<const Tokenizer> tok,
                                             const ModelBackendOptions& o);

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
+#include <charconv>
 #include <cstdlib>
 #include <fstream>
 #include <iostream>
@@ -192,6 +193,19 @@ int run_batch(const sgl_module& m, const RunOptions& o, Executor& ex, std::ostre
   return failed ? 1 : 0;
 }
 
+// An int32 of at least `lo` (CLI11's Range prints floating-point bounds; this says what is meant).
+CLI::Validator int_at_least(int32_t lo) {
+  std::string want = "an integer >= " + std::to_string(lo);
+  return CLI::Validator(
+      [lo, want](std::string& s) -> std::string {
+        int32_t v = 0;
+        auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+        if (ec != std::errc() || end != s.data() + s.size() || v < lo) return "expected " + want + ", got '" + s + "'";
+        return "";
+      },
+      want);
+}
+
 }  // namespace
 
 void add_run_options(CLI::App& app, RunOptions& o) {
@@ -227,6 +241,64 @@ void add_run_options(CLI::App& app, RunOptions& o) {
   app.add_option("--chat-template", o.chat_template, "chat template: " + chat_template_names() + " (default: from the model)");
   app.add_option("--threads", o.threads, "CPU threads (0: all cores)")->check(CLI::NonNegativeNumber);
   app.add_option("--device", o.device, "auto, cpu or cuda")->check(CLI::IsMember({"auto", "cpu", "cuda"}));
+  // Serving options (SGLang's names). Bad values are parse errors (exit 2), pinned in run_test.
+  app.add_option("--max-total-tokens", o.max_total_tokens,
+                 "KV pool size in tokens (0: from --kv-cache-mib); tiny values force retraction")
+      ->check(int_at_least(0));
+  app.add_option("--kv-cache-mib", o.kv_cache_mib, "CPU memory for K/V in MiB (0: 1 GiB, at most 65,536 tokens)")
+      ->check(int_at_least(0));
+  app.add_option_function<double>("--mem-fraction-static", [&o](const double& v) { o.mem_fraction_static = v; },
+                                  "GPU memory fraction for weights and KV (GPU only; the CPU engine ignores it)")
+      ->check(CLI::Validator(
+          [](std::string& s) -> std::string {
+            char* end = nullptr;
+            double v = std::strtod(s.c_str(), &end);
+            return end == s.c_str() || *end || !(v > 0 && v <= 1) ? "expected a fraction in (0, 1], got '" + s + "'"
+                                                                  : "";
+          },
+          "FRACTION"));
+  app.add_option("--page-size", o.page_size, "KV page size in tokens (1: token-level prefix sharing)")
+      ->check(int_at_least(1));
+  app.add_flag("--disable-radix-cache", o.disable_radix_cache, "no prefix reuse between requests (for comparison)");
+  app.add_option("--chunked-prefill-size", o.chunked_prefill_size,
+                 "prefill tokens per engine step (0 or -1: no chunking)")
+      ->check(int_at_least(-1));
+  app.add_option("--max-running-requests", o.max_running_requests, "requests decoding at once (64)")
+      ->check(int_at_least(1));
+  app.add_option("--schedule-policy", o.schedule_policy, "lpm (longest cached prefix first), fcfs or dfs-weight")
+      ->check(CLI::Validator(
+          [](std::string& s) -> std::string {
+            serve::SchedulePolicy p;
+            return serve::parse_schedule_policy(s, &p) ? "" : "expected lpm, fcfs or dfs-weight, got '" + s + "'";
+          },
+          "lpm|fcfs|dfs-weight"));
+}
+
+bool model_backend_options(const RunOptions& o, ModelBackendOptions* out, std::string* err) {
+  ModelBackendOptions bo;
+  bo.threads = o.threads;
+  bo.kv_cache_bytes = o.kv_cache_mib * (int64_t{1} << 20);
+  serve::SchedulerOptions& s = bo.sched;
+  s.max_total_tokens = o.max_total_tokens;
+  s.page_size = o.page_size;
+  s.disable_radix_cache = o.disable_radix_cache;
+  s.chunked_prefill_size = o.chunked_prefill_size;
+  s.max_running_requests = o.max_running_requests;
+  if (!serve::parse_schedule_policy(o.schedule_policy, &s.policy)) {
+    *err = "--schedule-policy " + o.schedule_policy + ": expected lpm, fcfs or dfs-weight";
+    return false;
+  }
+  if (o.page_size < 1 || o.max_running_requests < 1) {
+    *err = "--page-size and --max-running-requests must be at least 1";
+    return false;
+  }
+  if (o.max_total_tokens > 0 && o.max_total_tokens < o.page_size) {
+    *err = "--max-total-tokens " + std::to_string(o.max_total_tokens) + " is less than one page (--page-size " +
+           std::to_string(o.page_size) + ")";
+    return false;
+  }
+  *out = bo;
+  return true;
 }
 
 int run_module(const sgl_module& m, const RunOptions& o, std::ostream& out, std::ostream& err) {
@@ -244,11 +316,21 @@ int run_module(const sgl_module& m, const RunOptions& o, std::ostream& out, std:
     err << "error: --device cuda is not supported yet; use --device cpu\n";
     return 2;
   }
+  ModelBackendOptions bo;
+  std::string why;
+  if (!model_backend_options(o, &bo, &why)) {
+    err << "error: " << why << "\n";
+    return 2;
+  }
+  if (o.mem_fraction_static)
+    err << "warning: --mem-fraction-static sizes GPU memory pools; the CPU engine ignores it (use --kv-cache-mib or "
+           "--max-total-tokens)\n";
   std::unique_ptr<Backend> backend;
   try {
-    ModelBackendOptions bo;
-    bo.threads = o.threads;
     backend = make_model_backend(o.model, bo);
+  } catch (const std::invalid_argument& e) {
+    err << "error: " << e.what() << "\n";
+    return 2;
   } catch (const std::exception& e) {
     err << "error: " << e.what() << "\n";
     return 1;

@@ -31,6 +31,15 @@ struct RunOptions {
   std::string chat_template;                              // --chat-template NAME
   int threads = 0;                                        // --threads (0: all cores)
   std::string device = "auto";                            // --device auto|cpu|cuda
+  // Serving (runtime/serve): the KV pool, the prefix cache and the scheduler.
+  int32_t max_total_tokens = 0;        // --max-total-tokens N: KV pool size in tokens (0: from the budget)
+  int64_t kv_cache_mib = 0;            // --kv-cache-mib N: CPU K/V byte budget (0: 1 GiB, capped)
+  std::optional<double> mem_fraction_static;  // --mem-fraction-static F: GPU pools only (warned and ignored)
+  int32_t page_size = 1;               // --page-size N
+  bool disable_radix_cache = false;    // --disable-radix-cache
+  int32_t chunked_prefill_size = 0;    // --chunked-prefill-size N (0 or -1: no chunking)
+  int32_t max_running_requests = 64;   // --max-running-requests N
+  std::string schedule_policy = "lpm";  // --schedule-policy lpm|fcfs|dfs-weight
 };
 
 // Adds the run options above to `app` (CLI11), shared by `sglc run` and AOT executables so that
@@ -38,6 +47,11 @@ struct RunOptions {
 void add_run_options(CLI::App& app, RunOptions& o);
 
 class Backend;
+struct ModelBackendOptions;
+
+// The model backend's options from the run options (threads, KV pool, scheduler). false and *err
+// (one line without "error: ") for a combination no flag check can see (a pool below one page).
+bool model_backend_options(const RunOptions& o, ModelBackendOptions* out, std::string* err);
 
 // Runs `m` with the real model backend made from o.model. Writes the program's output to `out`
 // and diagnostics to `err`; returns the exit status: 0 ok, 1 a runtime/model error (in --batch:

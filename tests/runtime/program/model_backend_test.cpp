@@ -125,7 +125,7 @@ TEST_CASE("stories260K: batched lines give the same text as single runs" * docte
   }
   // The three gens shared forward calls.
   nlohmann::json stats = nlohmann::json::parse(err.str());
-  CHECK(stats["engine"]["max_batch_sequences"] == 3);
+  CHECK(stats["engine"]["max_batch_seqs"] == 3);
   std::remove(path.c_str());
 }
 
