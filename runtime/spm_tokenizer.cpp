@@ -54,6 +54,7 @@ class SpmVocab : public Tokenizer {
         if (byte_ids_[b] < 0) byte_ids_[b] = i;
       }
       if (types_[i] == kUserDefined) user_defined_.push_back(i);
+      if (types_[i] == kControl || types_[i] == kUserDefined) special_ids_.push_back(i);
       text_.push_back(replace_spaces(pieces_[i]));
     }
   }
@@ -111,8 +112,8 @@ class SpmVocab : public Tokenizer {
     while (i < text.size()) {
       int32_t best = -1;
       size_t best_len = 0;
-      for (int32_t id = 0; id < vocab_size_; ++id) {
-        if (types_[id] != kControl && types_[id] != kUserDefined) continue;
+      // Only the control and user-defined pieces, in id order (a handful, not the whole vocabulary).
+      for (int32_t id : special_ids_) {
         const std::string& p = pieces_[id];
         if (p.size() > best_len && text.compare(i, p.size(), p) == 0) { best = id; best_len = p.size(); }
       }
@@ -191,6 +192,7 @@ class SpmVocab : public Tokenizer {
   std::vector<float> scores_;
   std::vector<uint8_t> types_;
   std::vector<int32_t> user_defined_;
+  std::vector<int32_t> special_ids_;  // control and user-defined ids, ascending (split_special)
   std::unordered_map<std::string, int32_t> index_;
   int32_t byte_ids_[256] = {};
   int32_t unk_;
