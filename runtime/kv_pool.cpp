@@ -3,9 +3,9 @@
 
 namespace sgl {
 
-KvPool::KvPool(const ModelConfig& c, int32_t n_slots)
+KvPool::KvPool(const ModelConfig& c, int32_t n_slots, bool host_storage)
     : n_slots_(n_slots), kv_dim_(c.n_kv_heads * c.head_dim),
-      data_((size_t)c.n_layers * 2 * (size_t)n_slots * (size_t)kv_dim_) {
+      data_(host_storage ? (size_t)c.n_layers * 2 * (size_t)n_slots * (size_t)kv_dim_ : 0) {
   free_.reserve(n_slots);
   for (int32_t s = n_slots - 1; s >= 0; --s) free_.push_back(s);  // hand out low slots first
 }

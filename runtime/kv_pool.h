@@ -13,7 +13,9 @@ namespace sgl {
 
 class KvPool {
  public:
-  KvPool(const ModelConfig& c, int32_t n_slots);
+  // host_storage false: slot bookkeeping only (the CUDA engine keeps K/V on the device; k() and
+  // v() must not be called then).
+  KvPool(const ModelConfig& c, int32_t n_slots, bool host_storage = true);
 
   int32_t capacity() const { return n_slots_; }
   int32_t free_slots() const { return (int32_t)free_.size(); }
