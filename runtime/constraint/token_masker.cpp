@@ -4,12 +4,108 @@
 #include "token_masker.h"
 
 #include <algorithm>
+#include <limits>
 
 namespace sgl::constraint {
 
 TokenMasker::TokenMasker(std::shared_ptr<LazyDfa> dfa, std::shared_ptr<const TokenTrie> trie,
                          size_t cache_bytes)
-    : dfa_(std::move(dfa)), trie_(std::move(trie)), cache_bytes_(cache_bytes) {}
+    : dfa_(std::move(dfa)), trie_(std::move(trie)), cache_bytes_(cache_bytes) {
+  const auto& cls = dfa_->byte_class();
+  for (int c = 0; c < TokenTrie::kTextClasses; ++c)
+    for (int u = 0; u < TokenTrie::kTextStates; ++u) {
+      std::vector<uint16_t> seen;  // (DFA class << 8 | next text state) already represented
+      for (int b = 0; b < 256; ++b) {
+        uint8_t v = TokenTrie::text_next(c, u, static_cast<uint8_t>(b));
+        if (v == TokenTrie::kTextDead) continue;
+        uint16_t key = static_cast<uint16_t>(cls[static_cast<size_t>(b)] << 8 | v);
+        if (std::find(seen.begin(), seen.end(), key) != seen.end()) continue;
+        seen.push_back(key);
+        reps_[c][u].push_back(static_cast<uint8_t>(b));
+      }
+    }
+}
+
+namespace {
+constexpr int8_t kUnknown = -1, kInProgress = -2;
+// Nested searches (one per boundary state met, e.g. each position of a maxLength counter) stop
+// nesting here and search on themselves; a search gives up after this many (state, text state)
+// pairs, keeping what it has proved so far.
+constexpr int kMaxNesting = 80;
+constexpr size_t kMaxPairs = 512;
+// Depths are proved up to this many bytes: deeper searches materialise many DFA states (in a
+// length counter, every text state at every position), which costs more than walking the few
+// subtrees taller than this node by node until their parts are short enough.
+#ifndef SGL_TEXT_DEPTH_CAP
+#define SGL_TEXT_DEPTH_CAP 24
+#endif
+constexpr int kDepthCap = std::min(SGL_TEXT_DEPTH_CAP, TokenTrie::kMaxBulkHeight);
+}  // namespace
+
+int TokenMasker::text_depth(int cls, int32_t s) {
+  auto& memo = depth_[cls];
+  if (static_cast<size_t>(s) < memo.size() && memo[static_cast<size_t>(s)] >= 0) return memo[static_cast<size_t>(s)];
+  return search_text_depth(cls, s, 0);
+}
+
+// Breadth-first search of the product of the DFA from s and the class's text automaton from its
+// boundary state. A dead DFA transition found at distance k means some text of k + 1 bytes kills
+// s (and none shorter does). A boundary pair (t, 0) reached at distance k with a known depth
+// d(t) is not expanded: every text through it survives at least k + d(t) bytes. Depths met that
+// are not known yet are searched first (memoised), so the states of a length counter cost one
+// level each. Every value stored is a proved lower bound, capped at kDepthCap.
+int TokenMasker::search_text_depth(int cls, int32_t s, int level) {
+  LazyDfa& dfa = *dfa_;
+  auto& memo = depth_[cls];
+  auto slot = [&](int32_t x) -> int8_t& {
+    if (static_cast<size_t>(x) >= memo.size()) memo.resize(dfa.num_states() + 64, kUnknown);
+    return memo[static_cast<size_t>(x)];
+  };
+  slot(s) = kInProgress;
+  struct Item {
+    int32_t d;
+    uint8_t u;
+    int dist;
+  };
+  std::vector<Item> queue = {{s, 0, 0}};
+  int best = kDepthCap;
+  for (size_t q = 0; q < queue.size(); ++q) {
+    const Item it = queue[q];
+    if (it.dist >= best) break;  // everything later is at least this far
+    if (q >= kMaxPairs) {        // texts of up to it.dist bytes are proved
+      best = it.dist;
+      break;
+    }
+    bool dead = false;
+    for (uint8_t b : reps_[cls][it.u]) {
+      int32_t t = dfa.next(it.d, b);
+      if (t == LazyDfa::kDead) {
+        dead = true;
+        break;
+      }
+      uint8_t v = TokenTrie::text_next(cls, it.u, b);
+      bool seen = false;
+      for (const Item& x : queue) seen = seen || (x.d == t && x.u == v);
+      if (seen) continue;
+      if (v == 0) {
+        int8_t known = slot(t);
+        if (known == kUnknown && level < kMaxNesting) known = static_cast<int8_t>(search_text_depth(cls, t, level + 1));
+        if (known >= 0) {
+          best = std::min(best, it.dist + 1 + known);
+          queue.push_back({t, v, std::numeric_limits<int>::max()});  // seen, never expanded
+          continue;
+        }
+      }
+      queue.push_back({t, v, it.dist + 1});
+    }
+    if (dead) {
+      best = std::min(best, it.dist);
+      break;
+    }
+  }
+  slot(s) = static_cast<int8_t>(best);
+  return best;
+}
 
 bool TokenMasker::is_eos(int32_t token) const {
   const auto& eos = trie_->vocab().eos_ids;
@@ -33,8 +129,10 @@ TokenMask TokenMasker::compute(int32_t state) {
   const uint8_t* cls = dfa.byte_class().data();
   const size_t nc = static_cast<size_t>(dfa.num_classes());
   uint32_t* words = m.words.data();
+  uint64_t walked = 0;
   for (size_t i = 1; i < n;) {
     const TokenTrie::Node& x = nd[i];
+    ++walked;
     int32_t p = st[x.depth - 1];
     int32_t s = table[static_cast<size_t>(p) * nc + cls[x.byte]];
     if (s < 0) {
@@ -45,6 +143,20 @@ TokenMask TokenMasker::compute(int32_t state) {
       i = x.end;
       continue;
     }
+    if (x.bulk != TokenTrie::kNoBulk && (x.bulk & 63) > 0 && bulk_) {
+      bool all = (x.bulk & 63) <= text_depth(x.bulk >> 6, s);
+      table = dfa.table();  // the search may have grown the table
+      if (all) {
+        // Every token below continues with at most that many bytes of text of that class,
+        // which s survives: all of them are allowed.
+        for (uint32_t k = x.tok_begin, e = nd[x.end].tok_begin; k < e; ++k) {
+          int32_t id = ids[k];
+          words[static_cast<uint32_t>(id) >> 5] |= 1u << (id & 31);
+        }
+        i = x.end;
+        continue;
+      }
+    }
     st[x.depth] = s;
     for (uint32_t k = x.tok_begin, e = nd[i + 1].tok_begin; k < e; ++k) {
       int32_t id = ids[k];
@@ -52,6 +164,7 @@ TokenMask TokenMasker::compute(int32_t state) {
     }
     ++i;
   }
+  stats_.walked_nodes += walked;
   if (dfa.accepting(state))
     for (int32_t e : vocab.eos_ids) m.set(e);
   return m;

@@ -18,6 +18,7 @@ class TokenMasker {
  public:
   struct Stats {
     uint64_t hits = 0, misses = 0;
+    uint64_t walked_nodes = 0;  // trie nodes visited one by one by compute(), all calls
     size_t cached_states = 0, unique_masks = 0, bytes = 0;
   };
 
@@ -32,6 +33,9 @@ class TokenMasker {
   std::shared_ptr<const TokenMask> mask(int32_t state);
   // Computes without the cache (for benchmarks and tests).
   TokenMask compute(int32_t state);
+  // Bulk acceptance of whole trie subtrees (on by default); off = the plain node-by-node walk,
+  // for tests that compare the two and for before/after benchmarks.
+  void set_bulk(bool on) { bulk_ = on; }
 
   // The state after emitting `token` (its bytes); LazyDfa::kDead if it was not allowed. EOS ids
   // leave the state unchanged.
@@ -42,6 +46,11 @@ class TokenMasker {
   const TokenTrie& trie() const { return *trie_; }
   const Stats& stats() const { return stats_; }
 
+  // How many bytes of TokenTrie::TextClass `cls` text state s survives for sure, at most
+  // TokenTrie::kMaxBulkHeight: every string of that class (cut anywhere) with at most that many
+  // bytes keeps s live. Memoised per state. Public for tests.
+  int text_depth(int cls, int32_t s);
+
  private:
   struct Entry {
     std::shared_ptr<const TokenMask> mask;
@@ -49,15 +58,21 @@ class TokenMasker {
   };
   std::shared_ptr<const TokenMask> intern(TokenMask m);
   void evict();
+  int search_text_depth(int cls, int32_t s, int level);
 
   std::shared_ptr<LazyDfa> dfa_;
   std::shared_ptr<const TokenTrie> trie_;
   size_t cache_bytes_;
+  bool bulk_ = true;
   std::vector<int32_t> stack_;
   std::unordered_map<int32_t, Entry> by_state_;
   std::list<int32_t> lru_;  // front = most recently used
   std::unordered_multimap<uint64_t, std::shared_ptr<const TokenMask>> unique_;
   Stats stats_;
+  // text_depth: memo per class and DFA state (-1 = not known, -2 = being computed), and per
+  // class and text state one byte per (DFA byte class, next text state).
+  std::vector<int8_t> depth_[TokenTrie::kTextClasses];
+  std::vector<uint8_t> reps_[TokenTrie::kTextClasses][TokenTrie::kTextStates];
 };
 
 }  // namespace sgl::constraint

@@ -8,6 +8,45 @@
 
 namespace sgl::constraint {
 
+namespace {
+
+uint8_t plain_next(int u, uint8_t b) {
+  auto in = [b](unsigned lo, unsigned hi) { return b >= lo && b <= hi; };
+  constexpr uint8_t dead = TokenTrie::kTextDead;
+  switch (u) {
+    case 0:  // boundary
+      if (in(0x20, 0x7F)) return b == '"' || b == '\\' ? dead : 0;
+      if (in(0xC2, 0xDF)) return 1;
+      if (b == 0xE0) return 2;
+      if (in(0xE1, 0xEC) || in(0xEE, 0xEF)) return 3;
+      if (b == 0xED) return 4;
+      if (b == 0xF0) return 5;
+      if (in(0xF1, 0xF3)) return 6;
+      if (b == 0xF4) return 7;
+      return dead;
+    case 1: return in(0x80, 0xBF) ? 0 : dead;  // one continuation byte left
+    case 2: return in(0xA0, 0xBF) ? 1 : dead;  // after E0 (no overlong forms)
+    case 3: return in(0x80, 0xBF) ? 1 : dead;  // two continuation bytes left
+    case 4: return in(0x80, 0x9F) ? 1 : dead;  // after ED (no surrogates)
+    case 5: return in(0x90, 0xBF) ? 3 : dead;  // after F0 (no overlong forms)
+    case 6: return in(0x80, 0xBF) ? 3 : dead;  // three continuation bytes left
+    case 7: return in(0x80, 0x8F) ? 3 : dead;  // after F4 (nothing past U+10FFFF)
+    default: return dead;
+  }
+}
+
+}  // namespace
+
+uint8_t TokenTrie::text_next(int cls, int u, uint8_t b) {
+  bool alpha = (b >= 'A' && b <= 'Z') || (b >= 'a' && b <= 'z');
+  switch (cls) {
+    case kAlpha: return u == 0 && alpha ? 0 : kTextDead;
+    case kAlnum: return u == 0 && (alpha || (b >= '0' && b <= '9')) ? 0 : kTextDead;
+    case kPlain: return plain_next(u, b);
+    default: return kTextDead;
+  }
+}
+
 TokenTrie::TokenTrie(std::shared_ptr<const Vocabulary> vocab, bool include_special)
     : vocab_(std::move(vocab)), include_special_(include_special) {
   const auto& toks = vocab_->tokens;
@@ -22,7 +61,7 @@ TokenTrie::TokenTrie(std::shared_ptr<const Vocabulary> vocab, bool include_speci
   });
   nodes_.reserve(order.size() * 3);
   ids_.reserve(order.size());
-  nodes_.push_back({0, 0, 0, 0});
+  nodes_.push_back({0, kNoBulk, 0, 0, 0});
   std::vector<uint32_t> stack = {0};  // path of node indices; stack[d] has depth d
   std::string_view prev;
   for (int32_t id : order) {
@@ -35,7 +74,7 @@ TokenTrie::TokenTrie(std::shared_ptr<const Vocabulary> vocab, bool include_speci
     }
     for (size_t d = lcp; d < s.size(); ++d) {
       stack.push_back(static_cast<uint32_t>(nodes_.size()));
-      nodes_.push_back({static_cast<uint8_t>(s[d]), static_cast<uint16_t>(std::min<size_t>(d + 1, 65535)),
+      nodes_.push_back({static_cast<uint8_t>(s[d]), kNoBulk, static_cast<uint16_t>(std::min<size_t>(d + 1, 65535)),
                         0, static_cast<uint32_t>(ids_.size())});
     }
     ids_.push_back(id);
@@ -45,8 +84,50 @@ TokenTrie::TokenTrie(std::shared_ptr<const Vocabulary> vocab, bool include_speci
     nodes_[stack.back()].end = static_cast<uint32_t>(nodes_.size());
     stack.pop_back();
   }
+  // Bulk classes, bottom-up (children follow their parent in preorder). ok[c][i] bit u: every
+  // token continues after node i with class c text when c's automaton is in state u there;
+  // height[i]: the most bytes any token continues after node i.
+  const size_t n = nodes_.size();
+  // via[c][b][m]: the states u of class c whose move on byte b lands in the state set m.
+  static uint8_t via[kTextClasses][256][256];
+  static const bool filled = [] {
+    for (int c = 0; c < kTextClasses; ++c)
+      for (int b = 0; b < 256; ++b)
+        for (int m = 0; m < 256; ++m) {
+          uint8_t v = 0;
+          for (int u = 0; u < kTextStates; ++u) {
+            uint8_t t = text_next(c, u, static_cast<uint8_t>(b));
+            if (t != kTextDead && (m >> t & 1)) v = static_cast<uint8_t>(v | 1u << u);
+          }
+          via[c][b][m] = v;
+        }
+    return true;
+  }();
+  (void)filled;
+  struct Ok {
+    uint8_t m[kTextClasses];
+  };
+  std::vector<Ok> ok(n, Ok{{0xFF, 0xFF, 0xFF}});
+  std::vector<uint16_t> height(n, 0);
+  for (size_t i = n; i-- > 1;) {
+    Ok o{{0xFF, 0xFF, 0xFF}};
+    uint16_t h = 0;
+    for (size_t c = i + 1; c < nodes_[i].end; c = nodes_[c].end) {
+      const uint8_t b = nodes_[c].byte;
+      for (int k = 0; k < kTextClasses; ++k) o.m[k] &= via[k][b][ok[c].m[k]];
+      h = std::max<uint16_t>(h, static_cast<uint16_t>(height[c] + 1));
+    }
+    height[i] = h;
+    ok[i] = o;
+    if (h > kMaxBulkHeight) continue;
+    for (int k = 0; k < kTextClasses; ++k)
+      if (o.m[k] & 1) {
+        nodes_[i].bulk = static_cast<uint8_t>(k << 6 | h);
+        break;
+      }
+  }
   // Sentinel so that tok_begin of node i+1 always exists.
-  nodes_.push_back({0, 0, static_cast<uint32_t>(nodes_.size() + 1), static_cast<uint32_t>(ids_.size())});
+  nodes_.push_back({0, kNoBulk, 0, static_cast<uint32_t>(nodes_.size() + 1), static_cast<uint32_t>(ids_.size())});
 }
 
 }  // namespace sgl::constraint

@@ -13,11 +13,29 @@ namespace sgl::constraint {
 class TokenTrie {
  public:
   struct Node {
-    uint8_t byte;        // edge byte into this node (root: unused)
+    uint8_t byte;  // edge byte into this node (root: unused)
+    // kNoBulk, or (c << 6 | h): every token in this subtree continues after this node's byte with
+    // at most h (< 64) more bytes, all text of class c (the smallest such TextClass). Lets the
+    // masker accept the whole subtree at once in a state that survives h bytes of class c text.
+    uint8_t bulk;
     uint16_t depth;      // root = 0
     uint32_t end;        // one past the last node of this subtree
     uint32_t tok_begin;  // tokens ending here: token_ids()[tok_begin .. next node's tok_begin)
   };
+  static constexpr uint8_t kNoBulk = 0xFF;
+  static constexpr int kMaxBulkHeight = 63;
+
+  // Nested text classes for the bulk test, each a tiny automaton over bytes: state 0 = at a
+  // character boundary, next() = kTextDead when byte b cannot come next in state u.
+  //   Alpha: [A-Za-z]   Alnum: [A-Za-z0-9]
+  //   Plain: UTF-8 of any code point except U+0000..U+001F, '"' and '\\' (what a JSON string
+  //   holds unescaped; no overlong forms, surrogates or code points past U+10FFFF), cut anywhere
+  //   (a token may end inside a character): states 1..7 are inside a character.
+  enum TextClass : uint8_t { kAlpha = 0, kAlnum = 1, kPlain = 2 };
+  static constexpr int kTextClasses = 3;
+  static constexpr int kTextStates = 8;  // an upper bound for every class
+  static constexpr uint8_t kTextDead = 0xFF;
+  static uint8_t text_next(int cls, int u, uint8_t b);
 
   // Special tokens are left out unless include_special (then they match their literal text);
   // empty byte strings are always left out (a zero-length token would never make progress).

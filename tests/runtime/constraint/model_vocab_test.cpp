@@ -201,3 +201,44 @@ TEST_CASE("jump-forward: forced keys are appended and re-tokenised at the bounda
   CHECK(all == "{\"customer_full_name\":\"Ada\",\"shipping_address_line\":\"");
   CHECK(dfa->walk(dfa->start(), all) == j.state);
 }
+
+TEST_CASE("Llama 3: bulk subtree acceptance equals the plain walk on random states of schemas") {
+  // The masks the benchmark's slow states need (inside JSON strings, maxLength counters, formats
+  // like email) computed with bulk acceptance must equal the node-by-node walk, on random token
+  // walks through each constraint; and inside a free JSON string the walk must skip most nodes.
+  auto llama3 = load("tokenizers/llama3-tokenizer-json/tokenizer.json");
+  if (!llama3) {
+    MESSAGE("SKIPPED: tokenizers not found under " << models_dir() << " (set SGL_MODELS_DIR)");
+    return;
+  }
+  auto trie = std::make_shared<const TokenTrie>(llama3);
+  std::mt19937 rng(3);
+  for (const char* schema :
+       {R"({"type":"object","properties":{"note":{"type":"string"},"n":{"type":"integer"}},"required":["note","n"]})",
+        R"({"type":"object","properties":{"name":{"type":"string","maxLength":40},"mail":{"type":"string","format":"email"}},"required":["name","mail"]})",
+        R"({"type":"array","items":{"anyOf":[{"type":"string","maxLength":12},{"type":"null"}]},"maxItems":4})"}) {
+    auto dfa = compile_json_schema(schema);
+    TokenMasker bulk(dfa, trie), plain(dfa, trie);
+    plain.set_bulk(false);
+    for (int walk = 0; walk < 3; ++walk) {
+      int32_t s = dfa->start();
+      for (int step = 0; step < 25 && s != LazyDfa::kDead; ++step) {
+        TokenMask want = plain.compute(s);
+        CHECK_MESSAGE(bulk.compute(s) == want, std::string(schema) << " state " << s);
+        std::vector<int32_t> allowed;
+        for (size_t id = 0; id < llama3->size(); ++id)
+          if (want.test(static_cast<int32_t>(id)) && !bulk.is_eos(static_cast<int32_t>(id))) allowed.push_back(static_cast<int32_t>(id));
+        if (allowed.empty()) break;
+        s = bulk.advance(s, allowed[rng() % allowed.size()]);
+      }
+    }
+  }
+  auto dfa = compile_regex("\"[^\"\\\\\\x00-\\x1F]*\"");
+  int32_t in = dfa->next(dfa->start(), '"');
+  TokenMasker bulk(dfa, trie), plain(dfa, trie);
+  plain.set_bulk(false);
+  CHECK(bulk.compute(in) == plain.compute(in));
+  CHECK(bulk.stats().walked_nodes * 5 < plain.stats().walked_nodes);
+  MESSAGE("inside a JSON string: " << bulk.stats().walked_nodes << " nodes walked with bulk acceptance, "
+                                   << plain.stats().walked_nodes << " without");
+}

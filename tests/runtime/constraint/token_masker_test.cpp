@@ -107,3 +107,125 @@ TEST_CASE("masks: bitmask layout is 32-bit words, bit t%32 of word t/32") {
   CHECK(m.words[1] == 2u);
   CHECK(m.words[2] == (1u << 5));
 }
+
+namespace {
+
+// A vocabulary built to exercise bulk subtree acceptance: random strings over letters, digits,
+// spaces, JSON specials, control bytes and whole or cut UTF-8 characters (so tokens end inside
+// characters), many sharing prefixes, some long (up to 80 bytes, past every depth cap).
+std::shared_ptr<const Vocabulary> random_vocab(uint32_t seed, size_t n) {
+  std::mt19937 rng(seed);
+  const std::vector<std::string> pieces = {"a", "b", "Z", "q", "0", "7", " ", "\"", "\\", "\n", "\t", "{", ":", ",",
+                                           "\x7F", "\xC3\xA9", "\xE2\x82\xAC", "\xF0\x9F\x98\x80", "\xC3", "\xE2\x82",
+                                           "\xA9", "\xED\xA0\x80", "\xC0\xAF", "\xFF", "-", "."};
+  auto v = std::make_shared<Vocabulary>();
+  v->tokens = {"</s>"};
+  v->special = {1};
+  v->eos_ids = {0};
+  for (int i = 0; i < 256; ++i) v->tokens.push_back(std::string(1, static_cast<char>(i)));  // every byte
+  std::vector<std::string> made;
+  while (v->tokens.size() < n) {
+    std::string t = made.empty() || rng() % 3 == 0 ? "" : made[rng() % made.size()];  // shared prefixes
+    size_t len = rng() % 10 == 0 ? 20 + rng() % 60 : 1 + rng() % 6;
+    // Mostly one kind of piece per token (all letters, all plain...), so subtrees of one text
+    // class exist, with a random piece now and then.
+    size_t base = rng() % pieces.size();
+    while (t.size() < len) t += pieces[rng() % 4 == 0 ? rng() % pieces.size() : (base + rng() % 3) % pieces.size()];
+    made.push_back(t);
+    v->tokens.push_back(t);
+  }
+  v->special.resize(v->tokens.size(), 0);
+  return v;
+}
+
+}  // namespace
+
+TEST_CASE("masks: bulk subtree acceptance equals the plain walk on random states") {
+  // Constraints with states that survive long runs of plain text (JSON strings, [^\n]{0,N}
+  // counters, alnum runs) and states that do not, so that both the bulk path and its refusals
+  // are taken; every state's mask with bulk on must equal the node-by-node walk.
+  auto vocab = random_vocab(7, 3000);
+  auto trie = std::make_shared<const TokenTrie>(vocab);
+  size_t bulk_nodes = 0;
+  for (const auto& nd : trie->nodes()) bulk_nodes += nd.bulk != TokenTrie::kNoBulk && (nd.bulk & 63) > 0;
+  REQUIRE(bulk_nodes > 100);  // the vocabulary really has subtrees to accept in bulk
+  std::mt19937 rng(11);
+  size_t states = 0, walked_bulk = 0, walked_plain = 0;
+  for (const char* pattern :
+       {"\"[^\"\\\\\\x00-\\x1F]*\"", "[^\\n]{0,30}", "x[^\\n]{0,200}", "[a-zA-Z0-9]{1,12}@[a-z]{2,5}",
+        "\"([^\"\\\\]|\\\\.){0,40}\"", "[ -~]{3,70}!", "(ab|a[^b]){0,50}", "[\\x{80}-\\x{10FFFF}]{0,9}z",
+        "\\{\"k\":\"[^\"]{0,64}\"\\}", "[^a]{2,}a[^b]{0,5}"}) {
+    auto dfa = compile_regex(pattern);
+    TokenMasker bulk(dfa, trie), plain(dfa, trie);
+    plain.set_bulk(false);
+    for (int walk = 0; walk < 12; ++walk) {
+      int32_t s = dfa->start();
+      for (int step = 0; step < 40 && s != LazyDfa::kDead; ++step) {
+        TokenMask want = plain.compute(s);
+        TokenMask got = bulk.compute(s);
+        CHECK_MESSAGE(got == want, "pattern " << std::string(pattern) << " state " << s);
+        ++states;
+        std::vector<int32_t> allowed;
+        for (size_t id = 0; id < vocab->size(); ++id)
+          if (want.test(static_cast<int32_t>(id)) && !bulk.is_eos(static_cast<int32_t>(id))) allowed.push_back(static_cast<int32_t>(id));
+        if (allowed.empty()) break;
+        s = bulk.advance(s, allowed[rng() % allowed.size()]);
+      }
+    }
+    walked_bulk += bulk.stats().walked_nodes;
+    walked_plain += plain.stats().walked_nodes;
+  }
+  CHECK(states > 2000);
+  // The fast path was really taken (this mixed vocabulary has few pure subtrees; the Llama 3
+  // test in model_vocab_test checks the large savings).
+  CHECK(walked_bulk * 10 < walked_plain * 9);
+}
+
+TEST_CASE("masks: text_depth is a proved lower bound, and tight on simple cases") {
+  // Every text of the class with at most text_depth bytes must keep the state live (random
+  // texts, cut anywhere); a few exact values pin the search down.
+  auto trie = std::make_shared<const TokenTrie>(small_vocab());
+  std::mt19937 rng(5);
+  auto random_text = [&](int cls, size_t len) {
+    std::string t;
+    int u = 0;
+    while (t.size() < len) {
+      uint8_t b = static_cast<uint8_t>(rng());
+      uint8_t v = TokenTrie::text_next(cls, u, b);
+      if (v == TokenTrie::kTextDead) continue;
+      t += static_cast<char>(b);
+      u = v;
+    }
+    return t;
+  };
+  for (const char* pattern : {"\"[^\"\\\\\\x00-\\x1F]*\"", "[^\\n]{0,30}", "[a-z0-9]{0,9}", "[A-Za-z]{5}x",
+                              "[ -~\\x{80}-\\x{10FFFF}]{0,15}", "(a|b|[^ab]{2}){0,20}"}) {
+    auto dfa = compile_regex(pattern);
+    TokenMasker m(dfa, trie);
+    REQUIRE(dfa->explore(5000));
+    for (int32_t s = 1; s < static_cast<int32_t>(dfa->num_states()); ++s)
+      for (int cls = 0; cls < TokenTrie::kTextClasses; ++cls) {
+        int d = m.text_depth(cls, s);
+        for (int k = 0; k < 20 && d > 0; ++k) {
+          std::string t = random_text(cls, 1 + rng() % static_cast<unsigned>(d));
+          CHECK_MESSAGE(dfa->walk(s, t) != LazyDfa::kDead, std::string(pattern) << " state " << s << " class " << cls << " depth " << d);
+        }
+      }
+  }
+  auto counter = compile_regex("[^\\n]{0,30}");
+  TokenMasker m(counter, trie);
+  int32_t s = counter->start();
+  CHECK(m.text_depth(TokenTrie::kPlain, s) == 24);  // capped (30 left)
+  for (int i = 0; i < 20; ++i) s = counter->next(s, 'a');
+  CHECK(m.text_depth(TokenTrie::kPlain, s) == 10);  // exactly the ten characters left
+  CHECK(m.text_depth(TokenTrie::kAlpha, s) == 10);
+  auto str = compile_regex("\"[^\"\\\\\\x00-\\x1F]*\"");
+  TokenMasker ms(str, trie);
+  int32_t in = str->next(str->start(), '"');
+  CHECK(ms.text_depth(TokenTrie::kPlain, in) == 24);             // any plain text, forever
+  CHECK(ms.text_depth(TokenTrie::kPlain, str->start()) == 0);    // must open with '"'
+  auto digits = compile_regex("[a-z0-9]{0,9}");
+  TokenMasker md(digits, trie);
+  CHECK(md.text_depth(TokenTrie::kAlpha, digits->start()) == 0);  // 'A' kills it
+  CHECK(md.text_depth(TokenTrie::kPlain, digits->start()) == 0);
+}
