@@ -10,6 +10,8 @@
 #include <sstream>
 
 #include "cpu_engine.h"
+#include "cuda_engine.h"
+#include "device_select.h"
 #include "model_loader.h"
 #include "random_model.h"
 #include "sampler.h"
@@ -36,6 +38,27 @@ Loaded load_all(const std::string& spec, bool need_tokenizer = true) {
   l.model = load_model(spec);
   if (need_tokenizer) l.tok = load_tokenizer(spec);
   return l;
+}
+
+// The engine for --device: the CPU engine, or the CUDA engine when asked for (or, with auto, when
+// this binary has CUDA and a GPU is present). Null with *err set when the request cannot be met.
+std::unique_ptr<Engine> make_engine_for(const std::string& device, std::shared_ptr<const Model> model, int threads,
+                                        int32_t kv_slots, DeviceKind* kind, std::string* err) {
+  DeviceRequest req;
+  if (!parse_device_request(device, &req)) {
+    *err = "--device must be auto, cpu or cuda, got '" + device + "'";
+    return nullptr;
+  }
+  if (!resolve_device(req, probe_devices(), kind, err)) return nullptr;
+  if (*kind == DeviceKind::Cuda) {
+    CudaEngineOptions co;
+    co.kv_slots = kv_slots;
+    return make_cuda_engine(std::move(model), co, err);
+  }
+  CpuEngineOptions eo;
+  eo.threads = threads;
+  eo.kv_slots = kv_slots;
+  return make_cpu_engine(std::move(model), eo);
 }
 
 double cpu_seconds() {
@@ -77,10 +100,13 @@ int cli_complete(const CompleteOptions& o, std::ostream& out, std::ostream& err)
       err << "error: the prompt has " << prompt.size() << " tokens, the model's context is " << c.max_seq_len << "\n";
       return 1;
     }
-    CpuEngineOptions eo;
-    eo.threads = o.threads;
-    eo.kv_slots = ctx;
-    auto eng = make_cpu_engine(l.model, eo);
+    DeviceKind kind;
+    std::string why;
+    auto eng = make_engine_for(o.device, l.model, o.threads, ctx, &kind, &why);
+    if (!eng) {
+      err << "error: " << why << "\n";
+      return 1;
+    }
     SamplingParams sp;
     sp.temperature = o.temperature;
     sp.top_k = o.top_k;
@@ -205,10 +231,15 @@ int cli_bench(const BenchOptions& o, std::ostream& out, std::ostream& err) {
       err << "error: --prompt/--gen exceed the model's context of " << c.max_seq_len << "\n";
       return 2;
     }
-    CpuEngineOptions eo;
-    eo.threads = o.threads;
-    eo.kv_slots = per_seq * o.batch + 1;
-    auto eng = std::make_unique<CpuEngine>(l.model, eo);
+    DeviceKind kind;
+    std::string why;
+    auto eng = make_engine_for(o.device, l.model, o.threads, per_seq * o.batch + 1, &kind, &why);
+    if (!eng) {
+      err << "error: " << why << "\n";
+      return 1;
+    }
+    const auto* cpu = dynamic_cast<const CpuEngine*>(eng.get());
+    const int threads = cpu ? cpu->threads() : 1;
     using clk = std::chrono::steady_clock;
     std::vector<float> logits;
     // Like llama-bench: prefill from an empty cache (logits of the last token only), and decode
@@ -261,8 +292,9 @@ int cli_bench(const BenchOptions& o, std::ostream& out, std::ostream& err) {
     nlohmann::ordered_json j = {{"model", o.model},
                                 {"format", l.model->format},
                                 {"dtype", dtype_name(l.model->main_dtype())},
-                                {"isa", eng->isa()},
-                                {"threads", eng->threads()},
+                                {"device", device_kind_name(kind)},
+                                {"isa", cpu ? std::string(cpu->isa()) : std::string("cuda")},
+                                {"threads", threads},
                                 {"prompt", o.prompt},
                                 {"gen", o.gen},
                                 {"batch", o.batch},
@@ -271,7 +303,7 @@ int cli_bench(const BenchOptions& o, std::ostream& out, std::ostream& err) {
                                 {"peak_rss_mib", std::round(peak_rss_mib() * 10) / 10},
                                 // CPU time / (wall time * threads): well below 1 means other
                                 // processes took cores during the measurement (or threads idled).
-                                {"cpu_busy", wall_total > 0 ? std::round(cpu_total / (wall_total * eng->threads()) * 100) / 100 : 0.0},
+                                {"cpu_busy", wall_total > 0 ? std::round(cpu_total / (wall_total * threads) * 100) / 100 : 0.0},
                                 {"weights_mib", std::round(l.model->weight_bytes() / 1048576.0 * 10) / 10}};
     out << j.dump() << "\n";
     return 0;

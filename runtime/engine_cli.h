@@ -28,6 +28,7 @@ struct CompleteOptions {  // sglc complete
   std::vector<std::string> stop;  // stop strings
   bool ignore_eos = false;
   bool echo_prompt = false;    // also print the prompt text first
+  std::string device = "auto";  // --device auto|cpu|cuda
 };
 int cli_complete(const CompleteOptions& o, std::ostream& out, std::ostream& err);
 
@@ -47,8 +48,9 @@ struct BenchOptions {  // sglc bench
   int gen = 128;     // --gen N: decode N tokens one at a time (0 skips)
   int batch = 1;     // --batch B: B sequences decoded together
   int reps = 3;      // repetitions averaged (after one warm-up)
+  std::string device = "auto";  // --device auto|cpu|cuda
 };
-// Prints one JSON object: model, format, dtype, isa, threads, prompt/gen/batch, prefill_tok_s,
+// Prints one JSON object: model, format, dtype, device, isa, threads, prompt/gen/batch, prefill_tok_s,
 // decode_tok_s, peak_rss_mib, cpu_busy (CPU time / (wall * threads)), weights_mib.
 int cli_bench(const BenchOptions& o, std::ostream& out, std::ostream& err);
 

@@ -153,6 +153,21 @@ TEST_CASE("grammar --model takes every model format (here GGUF and llama2.c)" * 
   CHECK(r.err.rfind("sglc grammar: error: cannot load vocabulary from /nonexistent.gguf: ", 0) == 0);
 }
 
+TEST_CASE("--device: cpu always works; cuda either runs on a GPU or says why not") {
+  Run r = run("bench -m random:stories260K -p 4 -n 4 -r 1 -t 1 --device cpu");
+  CHECK(r.status == 0);
+  CHECK(r.out.find("\"device\":\"cpu\"") != std::string::npos);
+  r = run("bench -m random:stories260K -p 4 -n 4 -r 1 --device cuda");
+  if (r.status == 0) {
+    CHECK(r.out.find("\"device\":\"cuda\"") != std::string::npos);
+  } else {
+    CHECK(r.status == 1);
+    CHECK(r.err.rfind("error: --device cuda: ", 0) == 0);  // e.g. "no NVIDIA driver on this machine"
+    CHECK(std::count(r.err.begin(), r.err.end(), '\n') == 1);
+  }
+  CHECK(run("complete -m random:stories260K --device tpu").status == 2);
+}
+
 TEST_CASE("engine commands: a missing model is a one-line error, bad flags exit 2") {
   Run r = run("complete -m /nonexistent/model.gguf -n 4");
   CHECK(r.status == 1);
