@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <numeric>
 #include <unordered_map>
 
@@ -20,6 +21,45 @@ void log_softmax(std::span<const float> logits, std::vector<float>& out) {
 }
 
 Sampler::Sampler(const SamplingParams& p) : p_(p), rng_(p.seed) {}
+
+namespace {
+
+// idx = 0..n-1 ordered by descending v, equal values by ascending index: exactly the order of
+// std::sort with (v[a] > v[b] || (v[a] == v[b] && a < b)) for non-NaN values, but as a stable LSD
+// radix sort on the float bits (4 passes of 8 bits), about 10x faster on a 32,000-token vocabulary
+// (the comparison sort was most of the time of sampled decoding).
+void sort_desc(const std::vector<float>& v, std::vector<int32_t>& idx) {
+  const size_t n = v.size();
+  thread_local std::vector<uint32_t> keys, keys2;
+  thread_local std::vector<int32_t> idx2;
+  keys.resize(n);
+  keys2.resize(n);
+  idx2.resize(n);
+  idx.resize(n);
+  for (size_t i = 0; i < n; ++i) {
+    float f = v[i] == 0.0f ? 0.0f : v[i];  // -0 == +0 for the comparison: one key
+    uint32_t b;
+    std::memcpy(&b, &f, sizeof b);
+    b = (b & 0x80000000u) ? ~b : (b | 0x80000000u);  // ascending as unsigned = ascending as float
+    keys[i] = ~b;                                     // ascending key = descending value
+    idx[i] = (int32_t)i;
+  }
+  for (int shift = 0; shift < 32; shift += 8) {
+    size_t count[257] = {};
+    for (size_t i = 0; i < n; ++i) ++count[((keys[i] >> shift) & 255u) + 1];
+    if (count[((keys[0] >> shift) & 255u) + 1] == n) continue;  // one bucket: the pass changes nothing
+    for (int d = 0; d < 256; ++d) count[d + 1] += count[d];
+    for (size_t i = 0; i < n; ++i) {
+      size_t at = count[(keys[i] >> shift) & 255u]++;
+      keys2[at] = keys[i];
+      idx2[at] = idx[i];
+    }
+    keys.swap(keys2);
+    idx.swap(idx2);
+  }
+}
+
+}  // namespace
 
 SampleResult Sampler::sample(std::span<const float> logits, std::span<const int32_t> generated) {
   const int32_t V = (int32_t)logits.size();
@@ -47,8 +87,7 @@ SampleResult Sampler::sample(std::span<const float> logits, std::span<const int3
                         [&](int32_t a, int32_t b) { return work_[a] > work_[b] || (work_[a] == work_[b] && a < b); });
       n = p_.top_k;
     } else {
-      std::sort(idx_.begin(), idx_.end(),
-                [&](int32_t a, int32_t b) { return work_[a] > work_[b] || (work_[a] == work_[b] && a < b); });
+      sort_desc(work_, idx_);
     }
     // Softmax with temperature over the candidates (sorted best first).
     std::vector<double> prob(n);

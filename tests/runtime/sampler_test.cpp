@@ -3,8 +3,11 @@
 
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <cmath>
+#include <limits>
 #include <map>
+#include <random>
 
 using namespace sgl;
 
@@ -74,4 +77,80 @@ TEST_CASE("stop strings: detected across pieces, prefixes held back") {
   CHECK(st.held_back() == 1);
   CHECK(st.feed("ND more", &keep));
   CHECK(keep == 4);
+}
+
+namespace {
+
+// The sampler's temperature path as it was with a comparison sort (std::sort best first, ties by
+// id); the radix sort that replaced it must pick exactly the same tokens for the same seed.
+int32_t reference_sample(const std::vector<float>& w, const SamplingParams& p, std::mt19937_64& rng) {
+  const int32_t V = (int32_t)w.size();
+  std::vector<int32_t> idx(V);
+  for (int32_t i = 0; i < V; ++i) idx[i] = i;
+  std::sort(idx.begin(), idx.end(), [&](int32_t a, int32_t b) { return w[a] > w[b] || (w[a] == w[b] && a < b); });
+  int32_t n = V;
+  std::vector<double> prob(n);
+  double mx = w[idx[0]] / p.temperature, sum = 0;
+  for (int32_t i = 0; i < n; ++i) sum += prob[i] = std::exp(w[idx[i]] / p.temperature - mx);
+  for (auto& v : prob) v /= sum;
+  if (p.min_p > 0) {
+    double thr = prob[0] * p.min_p;
+    int32_t k = 1;
+    while (k < n && prob[k] >= thr) ++k;
+    n = k;
+  }
+  if (p.top_p < 1.0f) {
+    double cum = 0;
+    int32_t k = 0;
+    while (k < n) {
+      cum += prob[k++];
+      if (cum >= p.top_p) break;
+    }
+    n = std::max(k, 1);
+  }
+  double total = 0;
+  for (int32_t i = 0; i < n; ++i) total += prob[i];
+  double u = std::uniform_real_distribution<double>(0.0, total)(rng);
+  int32_t pick = n - 1;
+  for (int32_t i = 0; i < n; ++i) {
+    u -= prob[i];
+    if (u <= 0) { pick = i; break; }
+  }
+  return idx[pick];
+}
+
+}  // namespace
+
+TEST_CASE("temperature sampling picks what the comparison-sort sampler picked (ties, -0, -inf)") {
+  std::mt19937_64 gen(42);
+  std::uniform_real_distribution<float> val(-8.0f, 8.0f);
+  const float ninf = -std::numeric_limits<float>::infinity();
+  int checked = 0, distinct = 0;
+  for (int round = 0; round < 40; ++round) {
+    // Values on a coarse grid (many exact ties), signed zeros, masked -inf entries.
+    std::vector<float> lg(round % 2 ? 32000 : 513);
+    for (size_t i = 0; i < lg.size(); ++i) {
+      float x = std::round(val(gen) * 4) / 4;
+      if (i % 97 == 0) x = (i % 2) ? -0.0f : 0.0f;
+      if (i % 13 == 0 && round % 3 == 0) x = ninf;
+      lg[i] = x;
+    }
+    SamplingParams p;
+    p.temperature = round % 4 == 0 ? 0.3f : round % 4 == 1 ? 0.8f : 1.5f;
+    p.top_p = round % 5 == 0 ? 0.9f : 1.0f;
+    p.min_p = round % 7 == 0 ? 0.05f : 0.0f;
+    p.seed = 1000 + round;
+    Sampler s(p);
+    std::mt19937_64 ref_rng(p.seed);
+    std::map<int32_t, int> seen;
+    for (int k = 0; k < 25; ++k) {
+      int32_t want = reference_sample(lg, p, ref_rng);
+      CHECK(s.sample(lg, {}).token == want);
+      ++seen[want];
+      ++checked;
+    }
+    distinct += (int)seen.size();
+  }
+  CHECK(checked == 1000);
+  CHECK(distinct > 100);  // the draws really were spread over many tokens
 }
