@@ -261,7 +261,7 @@ void add_run_options(CLI::App& app, RunOptions& o) {
       ->check(int_at_least(1));
   app.add_flag("--disable-radix-cache", o.disable_radix_cache, "no prefix reuse between requests (for comparison)");
   app.add_option("--chunked-prefill-size", o.chunked_prefill_size,
-                 "prefill tokens per engine step (0 or -1: no chunking)")
+                 "prefill tokens per engine step (default 1024; 0 or -1: no chunking)")
       ->check(int_at_least(-1));
   app.add_option("--max-running-requests", o.max_running_requests, "requests decoding at once (64)")
       ->check(int_at_least(1));

@@ -35,12 +35,12 @@ TEST_CASE("serving flags: parsed into the backend's scheduler options; bad value
   CHECK(bo.kv_cache_bytes == int64_t{256} << 20);
   CHECK(o.mem_fraction_static == 0.8);
 
-  // Defaults: radix cache on, LPM, no chunking, 64 running requests, the pool from the budget.
+  // Defaults: radix cache on, LPM, chunks of 1024 tokens, 64 running requests, the pool from the budget.
   RunOptions d;
   REQUIRE(model_backend_options(d, &bo, &why));
   CHECK_FALSE(bo.sched.disable_radix_cache);
   CHECK(bo.sched.policy == serve::SchedulePolicy::Lpm);
-  CHECK(bo.sched.chunked_prefill_size == 0);
+  CHECK(bo.sched.chunked_prefill_size == 1024);
   CHECK(bo.sched.max_running_requests == 64);
   CHECK(bo.sched.max_total_tokens == 0);
 

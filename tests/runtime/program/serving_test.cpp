@@ -184,6 +184,7 @@ TEST_CASE("stories260K: programs give identical greedy output in every serving c
   std::vector<Config> configs = {
       {"--disable-radix-cache", [](RunOptions& o) { o.disable_radix_cache = true; }},
       {"--chunked-prefill-size 16", [](RunOptions& o) { o.chunked_prefill_size = 16; }},
+      {"no chunking (-1)", [](RunOptions& o) { o.chunked_prefill_size = -1; }},
       {"no radix, chunked 7",
        [](RunOptions& o) {
          o.disable_radix_cache = true;
