@@ -72,6 +72,10 @@ struct Request {
   std::string meta_json() const;
 };
 
+// log p(token | row) for one logits row: what log_softmax(row)[token] gives, to about 1e-6, with a
+// vectorisable float exp (Score requests take one per scored token over the whole vocabulary).
+float token_logprob(std::span<const float> row, int32_t token);
+
 enum class SchedulePolicy { Lpm, Fcfs, DfsWeight };
 // "lpm" | "fcfs" | "dfs-weight"; false for anything else.
 bool parse_schedule_policy(const std::string& s, SchedulePolicy* out);
@@ -158,7 +162,7 @@ class Scheduler {
   std::vector<Live*> rejected_;  // invalid at submit, reported at the next step
   uint64_t next_seq_ = 0;
   SchedulerStats stats_;
-  std::vector<float> logits_, lsm_;
+  std::vector<float> logits_;
 };
 
 }  // namespace sgl::serve

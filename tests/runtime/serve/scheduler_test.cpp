@@ -457,3 +457,25 @@ TEST_CASE("a scheduler destroyed mid-run gives every KV slot back to the engine'
   }
   CHECK(eng->kv_pool().free_slots() == 128);
 }
+
+TEST_CASE("token_logprob equals log_softmax over wide, masked and peaked rows") {
+  std::mt19937 g(3);
+  float worst = 0;
+  for (int round = 0; round < 30; ++round) {
+    std::vector<float> row(round % 2 ? 32000 : 77);
+    float spread = round % 3 == 0 ? 1.0f : round % 3 == 1 ? 20.0f : 200.0f;
+    std::normal_distribution<float> d(round - 15.0f, spread);
+    for (size_t i = 0; i < row.size(); ++i) row[i] = i % 11 == 5 ? -INFINITY : d(g);
+    std::vector<float> ref;
+    log_softmax(row, ref);
+    for (size_t t = 0; t < row.size(); t += 7) {
+      if (std::isinf(ref[t])) {
+        CHECK(std::isinf(token_logprob(row, (int32_t)t)));
+        continue;
+      }
+      worst = std::max(worst, std::fabs(token_logprob(row, (int32_t)t) - ref[t]) / std::max(1.0f, std::fabs(ref[t])));
+    }
+  }
+  CHECK(worst < 2e-6f);
+  MESSAGE("token_logprob: worst relative error " << worst);
+}
