@@ -3,6 +3,7 @@
 #include <doctest/doctest.h>
 
 #include <chrono>
+#include <ctime>
 #include <string>
 
 #include "constraint.h"
@@ -89,8 +90,16 @@ TEST_CASE("regex: unsupported or invalid syntax is rejected with what and where"
   }
 }
 
+// CPU time of this thread: the "fails within 1 s" promise is about our work, and wall time on a
+// loaded 2-core CI machine also counts other processes (this check flaked on wall time).
+static double thread_cpu_seconds() {
+  timespec ts{};
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
 TEST_CASE("regex: size cap fails fast with 'too complex'") {
-  auto t0 = std::chrono::steady_clock::now();
+  double t0 = thread_cpu_seconds();
   // RE2's own program-size limit is reported as "too complex" too.
   CHECK_THROWS_WITH_AS(compile_regex("(\\pL{30}){30}"),
                        doctest::Contains("too complex"), ConstraintError);
@@ -98,8 +107,7 @@ TEST_CASE("regex: size cap fails fast with 'too complex'") {
   Rx any = rx_chars({{0, kMaxCodePoint}});
   Rx huge = rx_repeat(rx_repeat(rx_repeat(any, 0, 1000), 0, 1000), 0, 1000);
   CHECK_THROWS_WITH_AS(compile(huge), doctest::Contains("too complex"), ConstraintError);
-  double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  CHECK(s < 1.0);
+  CHECK(thread_cpu_seconds() - t0 < 1.0);
 }
 
 TEST_CASE("regex: lazy DFA materialises only what is visited; dead states pruned") {
