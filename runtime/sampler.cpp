@@ -72,7 +72,8 @@ SampleResult Sampler::sample(std::span<const float> logits, std::span<const int3
       if (t >= 0 && t < V) work_[t] -= p_.frequency_penalty * (float)c + p_.presence_penalty;
   }
   std::vector<float> lp;
-  log_softmax(logits, lp);
+  const bool want_lp = p_.compute_logprob || p_.top_logprobs > 0;
+  if (want_lp) log_softmax(logits, lp);
   if (p_.temperature <= 0) {
     int32_t best = 0;
     for (int32_t i = 1; i < V; ++i)
@@ -119,7 +120,7 @@ SampleResult Sampler::sample(std::span<const float> logits, std::span<const int3
     }
     r.token = idx_[pick];
   }
-  r.logprob = lp[r.token];
+  r.logprob = want_lp ? lp[r.token] : 0.0f;
   if (p_.top_logprobs > 0) {
     int k = std::min(p_.top_logprobs, (int)V);
     std::vector<int32_t> ix(V);

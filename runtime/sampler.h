@@ -19,6 +19,10 @@ struct SamplingParams {
   float presence_penalty = 0.0f;
   uint64_t seed = 0;
   int top_logprobs = 0;  // how many alternatives to report per token
+  // Report the chosen token's log-probability (SampleResult::logprob). It costs a log-softmax over
+  // the whole row (an exp per vocabulary entry), so callers that do not show it turn it off; then
+  // logprob is 0.
+  bool compute_logprob = true;
 };
 
 struct TokenLogprob {

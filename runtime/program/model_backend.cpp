@@ -245,6 +245,7 @@ class ModelBackend : public Backend {
     sp.presence_penalty = static_cast<float>(g.presence_penalty);
     sp.seed = g.seed;
     sp.top_logprobs = static_cast<int>(g.top_logprobs);
+    sp.compute_logprob = g.logprobs;  // a log-softmax over the vocabulary per token otherwise wasted
     j.sampler = std::make_unique<Sampler>(sp);
     std::vector<int32_t> ids = g.ignore_eos ? std::vector<int32_t>{} : tok_->stop_ids();
     ids.insert(ids.end(), g.stop_token_ids.begin(), g.stop_token_ids.end());
@@ -369,10 +370,24 @@ class ModelBackend : public Backend {
     std::span<float> row(scratch_);
     const float ninf = -std::numeric_limits<float>::infinity();
     if (j.masker) {
+      // 32 tokens per mask word: all-allowed words are skipped, empty ones blanked at once.
       auto mask = j.masker->mask(j.cstate);
-      if (mask->count() == 0) return {-1, serve::Finish::Stop};
-      for (size_t t = 0; t < row.size(); ++t)
-        if (!mask->test(static_cast<int32_t>(t))) row[t] = ninf;
+      bool any = false;
+      const size_t n = row.size();
+      for (size_t w = 0; w < mask->words.size() && w * 32 < n; ++w) {
+        const uint32_t bits = mask->words[w];
+        const size_t base = w * 32, end = std::min(n, base + 32);
+        if (bits == 0xFFFFFFFFu && end - base == 32) {
+          any = true;
+          continue;
+        }
+        any |= bits != 0;
+        for (size_t t = base; t < end; ++t)
+          if (!((bits >> (t - base)) & 1u)) row[t] = ninf;
+      }
+      // Rows wider than the tokenizer's vocabulary (padded embeddings): those ids are never allowed.
+      for (size_t t = mask->words.size() * 32; t < n; ++t) row[t] = ninf;
+      if (!any) return {-1, serve::Finish::Stop};
     }
     bool early = static_cast<int64_t>(j.generated.size()) < r->gen.min_tokens;
     if (early)

@@ -154,3 +154,21 @@ TEST_CASE("temperature sampling picks what the comparison-sort sampler picked (t
   CHECK(checked == 1000);
   CHECK(distinct > 100);  // the draws really were spread over many tokens
 }
+
+TEST_CASE("compute_logprob off: the same tokens, no log-softmax, logprob 0") {
+  std::vector<float> logits(1000);
+  for (size_t i = 0; i < logits.size(); ++i) logits[i] = std::sin((float)i * 0.37f) * 4;
+  for (float temp : {0.0f, 0.8f}) {
+    SamplingParams on, off;
+    on.temperature = off.temperature = temp;
+    on.seed = off.seed = 7;
+    off.compute_logprob = false;
+    Sampler a(on), b(off);
+    for (int i = 0; i < 50; ++i) {
+      SampleResult x = a.sample(logits, {}), y = b.sample(logits, {});
+      CHECK(x.token == y.token);
+      CHECK(x.logprob < 0.0f);
+      CHECK(y.logprob == 0.0f);
+    }
+  }
+}
