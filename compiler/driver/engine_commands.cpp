@@ -27,7 +27,7 @@ void add_engine_commands(CLI::App& app, Action& action) {
   complete->add_option("--stop", c->stop, "Stop string (repeatable)");
   complete->add_flag("--ignore-eos", c->ignore_eos, "Keep going past the end-of-sequence token");
   complete->add_flag("--echo", c->echo_prompt, "Print the prompt before the continuation");
-  complete->add_option("--device", c->device, "auto, cpu or cuda")->check(CLI::IsMember({"auto", "cpu", "cuda"}));
+  complete->add_option("--device", c->device, "auto, cpu or cuda (auto: the CPU engine until the CUDA engine is verified)")->check(CLI::IsMember({"auto", "cpu", "cuda"}));
   complete->callback([c, &action] {
     action = [c](const Context&) { return cli_complete(*c, std::cout, std::cerr); };
   });
@@ -53,7 +53,7 @@ void add_engine_commands(CLI::App& app, Action& action) {
   bench->add_option("--gen,-n", b->gen, "Tokens to decode (0 skips)")->check(CLI::NonNegativeNumber);
   bench->add_option("--batch,-b", b->batch, "Sequences decoded together")->check(CLI::PositiveNumber);
   bench->add_option("--reps,-r", b->reps, "Repetitions averaged after one warm-up")->check(CLI::PositiveNumber);
-  bench->add_option("--device", b->device, "auto, cpu or cuda")->check(CLI::IsMember({"auto", "cpu", "cuda"}));
+  bench->add_option("--device", b->device, "auto, cpu or cuda (auto: the CPU engine until the CUDA engine is verified)")->check(CLI::IsMember({"auto", "cpu", "cuda"}));
   bench->callback([b, &action] {
     action = [b](const Context&) { return cli_bench(*b, std::cout, std::cerr); };
   });
