@@ -11,6 +11,7 @@
 #include "codegen/codegen.h"
 #include "codegen/llvm_headers.h"
 #include "codegen/optimize.h"
+#include "jit/runtime_jit.h"
 #include "rt_symbols.h"
 
 namespace sgl::jit {
@@ -21,14 +22,48 @@ double ms_since(std::chrono::steady_clock::time_point t0) {
   return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
 }
 
-std::string to_string(llvm::Error e) {
+}  // namespace
+
+std::string error_text(llvm::Error e) {
   std::string out;
   llvm::raw_string_ostream os(out);
   os << e;
   return os.str();
 }
 
-}  // namespace
+std::unique_ptr<llvm::orc::LLJIT> make_runtime_jit(std::string& error) {
+  auto jtmb = llvm::orc::JITTargetMachineBuilder::detectHost();
+  if (!jtmb) {
+    error = "LLVM cannot target this host: " + error_text(jtmb.takeError());
+    return nullptr;
+  }
+  // ORC's native platform wants a "process symbols" JITDylib; ours holds only the table, so
+  // generated code resolves rt.h functions and nothing else from this process.
+  auto publish_runtime = [](llvm::orc::LLJIT& j) -> llvm::Expected<llvm::orc::JITDylibSP> {
+    llvm::orc::JITDylib& jd = j.getExecutionSession().createBareJITDylib("<sgl runtime>");
+    llvm::orc::SymbolMap symbols;
+    auto publish = [&](const char* name, void* address) {
+      symbols[j.mangleAndIntern(name)] = {llvm::orc::ExecutorAddr::fromPtr(address),
+                                          llvm::JITSymbolFlags::Exported | llvm::JITSymbolFlags::Callable};
+    };
+    for (const RtSymbol& s : rt_symbols()) publish(s.name, s.address);
+    // LLVM may turn loops into calls to these (they are what its memory intrinsics lower to).
+    publish("memcpy", reinterpret_cast<void*>(&std::memcpy));
+    publish("memmove", reinterpret_cast<void*>(&std::memmove));
+    publish("memset", reinterpret_cast<void*>(&std::memset));
+    if (llvm::Error e = jd.define(llvm::orc::absoluteSymbols(std::move(symbols)))) return e;
+    return &jd;
+  };
+  auto jit = llvm::orc::LLJITBuilder()
+                 .setJITTargetMachineBuilder(std::move(*jtmb))
+                 .setProcessSymbolsJITDylibSetup(publish_runtime)
+                 .create();
+  if (!jit) {
+    error = "cannot start the JIT: " + error_text(jit.takeError());
+    return nullptr;
+  }
+  return std::move(*jit);
+}
 
 struct JitProgram::Impl {
   std::unique_ptr<llvm::orc::LLJIT> jit;
@@ -60,49 +95,21 @@ std::unique_ptr<JitProgram> JitProgram::compile(const ir::Module& m, std::string
   t.optimize_ms = ms_since(t0);
 
   t0 = std::chrono::steady_clock::now();
-  auto jtmb = llvm::orc::JITTargetMachineBuilder::detectHost();
-  if (!jtmb) {
-    error = "LLVM cannot target this host: " + to_string(jtmb.takeError());
+  std::unique_ptr<llvm::orc::LLJIT> jit = make_runtime_jit(error);
+  if (!jit) return nullptr;
+  mod->setDataLayout(jit->getDataLayout());
+  if (llvm::Error e = jit->addIRModule(llvm::orc::ThreadSafeModule(std::move(mod), std::move(ctx)))) {
+    error = "cannot add the program to the JIT: " + error_text(std::move(e));
     return nullptr;
   }
-  // ORC's native platform wants a "process symbols" JITDylib; ours holds only the table, so
-  // generated code resolves rt.h functions and nothing else from this process.
-  auto publish_runtime = [](llvm::orc::LLJIT& j) -> llvm::Expected<llvm::orc::JITDylibSP> {
-    llvm::orc::JITDylib& jd = j.getExecutionSession().createBareJITDylib("<sgl runtime>");
-    llvm::orc::SymbolMap symbols;
-    auto publish = [&](const char* name, void* address) {
-      symbols[j.mangleAndIntern(name)] = {llvm::orc::ExecutorAddr::fromPtr(address),
-                                          llvm::JITSymbolFlags::Exported | llvm::JITSymbolFlags::Callable};
-    };
-    for (const RtSymbol& s : rt_symbols()) publish(s.name, s.address);
-    // LLVM may turn loops into calls to these (they are what its memory intrinsics lower to).
-    publish("memcpy", reinterpret_cast<void*>(&std::memcpy));
-    publish("memmove", reinterpret_cast<void*>(&std::memmove));
-    publish("memset", reinterpret_cast<void*>(&std::memset));
-    if (llvm::Error e = jd.define(llvm::orc::absoluteSymbols(std::move(symbols)))) return e;
-    return &jd;
-  };
-  auto jit = llvm::orc::LLJITBuilder()
-                 .setJITTargetMachineBuilder(std::move(*jtmb))
-                 .setProcessSymbolsJITDylibSetup(publish_runtime)
-                 .create();
-  if (!jit) {
-    error = "cannot start the JIT: " + to_string(jit.takeError());
-    return nullptr;
-  }
-  mod->setDataLayout((*jit)->getDataLayout());
-  if (llvm::Error e = (*jit)->addIRModule(llvm::orc::ThreadSafeModule(std::move(mod), std::move(ctx)))) {
-    error = "cannot add the program to the JIT: " + to_string(std::move(e));
-    return nullptr;
-  }
-  auto addr = (*jit)->lookup(SGL_MODULE_SYMBOL);
+  auto addr = jit->lookup(SGL_MODULE_SYMBOL);
   if (!addr) {
-    error = "cannot link the program: " + to_string(addr.takeError());
+    error = "cannot link the program: " + error_text(addr.takeError());
     return nullptr;
   }
   t.jit_ms = ms_since(t0);
   std::unique_ptr<JitProgram> p(new JitProgram());
-  p->impl_->jit = std::move(*jit);
+  p->impl_->jit = std::move(jit);
   p->module_ = addr->toPtr<const sgl_module*>();
   if (!abi_matches(*p->module_, error)) return nullptr;
   return p;

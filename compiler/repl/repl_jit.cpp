@@ -2,27 +2,17 @@
 // LLJIT holds a whole session and every input gets its own JITDylib and ResourceTracker.
 #include "repl/repl_jit.h"
 
-#include <cstring>
 #include <vector>
 
 #include "codegen/codegen.h"
 #include "codegen/llvm_headers.h"
 #include "codegen/optimize.h"
 #include "jit/jit.h"
-#include "rt_symbols.h"
+#include "jit/runtime_jit.h"
 
 namespace sgl::repl {
 
-namespace {
-
-std::string to_string(llvm::Error e) {
-  std::string out;
-  llvm::raw_string_ostream os(out);
-  os << e;
-  return os.str();
-}
-
-}  // namespace
+using jit::error_text;
 
 struct ReplJit::Impl {
   std::unique_ptr<llvm::orc::LLJIT> jit;
@@ -42,37 +32,11 @@ ReplJit::~ReplJit() {
 std::unique_ptr<ReplJit> ReplJit::create(std::string& error) {
   std::unique_ptr<llvm::TargetMachine> tm = codegen::host_target_machine(error);  // initialises LLVM's target
   if (!tm) return nullptr;
-  auto jtmb = llvm::orc::JITTargetMachineBuilder::detectHost();
-  if (!jtmb) {
-    error = "LLVM cannot target this host: " + to_string(jtmb.takeError());
-    return nullptr;
-  }
-  // As in jit.cpp: the only outside symbols are the rt.h table and the memory functions LLVM's
-  // intrinsics lower to; the process's own symbols are never searched.
-  auto publish_runtime = [](llvm::orc::LLJIT& j) -> llvm::Expected<llvm::orc::JITDylibSP> {
-    llvm::orc::JITDylib& jd = j.getExecutionSession().createBareJITDylib("<sgl runtime>");
-    llvm::orc::SymbolMap symbols;
-    auto publish = [&](const char* name, void* address) {
-      symbols[j.mangleAndIntern(name)] = {llvm::orc::ExecutorAddr::fromPtr(address),
-                                          llvm::JITSymbolFlags::Exported | llvm::JITSymbolFlags::Callable};
-    };
-    for (const RtSymbol& s : rt_symbols()) publish(s.name, s.address);
-    publish("memcpy", reinterpret_cast<void*>(&std::memcpy));
-    publish("memmove", reinterpret_cast<void*>(&std::memmove));
-    publish("memset", reinterpret_cast<void*>(&std::memset));
-    if (llvm::Error e = jd.define(llvm::orc::absoluteSymbols(std::move(symbols)))) return e;
-    return &jd;
-  };
-  auto jit = llvm::orc::LLJITBuilder()
-                 .setJITTargetMachineBuilder(std::move(*jtmb))
-                 .setProcessSymbolsJITDylibSetup(publish_runtime)
-                 .create();
-  if (!jit) {
-    error = "cannot start the JIT: " + to_string(jit.takeError());
-    return nullptr;
-  }
+  // The same rt.h-only symbol table as sglc run's JIT (jit/runtime_jit.h).
+  std::unique_ptr<llvm::orc::LLJIT> jit = jit::make_runtime_jit(error);
+  if (!jit) return nullptr;
   std::unique_ptr<ReplJit> r(new ReplJit());
-  r->impl_->jit = std::move(*jit);
+  r->impl_->jit = std::move(jit);
   return r;
 }
 
@@ -89,7 +53,7 @@ const sgl_module* ReplJit::add(const ir::Module& m, const std::string& name, std
   // is LLJIT's default (the runtime table).
   auto jd = jit.createJITDylib(name + " #" + std::to_string(impl_->inputs.size()));
   if (!jd) {
-    error = "cannot create a JITDylib: " + to_string(jd.takeError());
+    error = "cannot create a JITDylib: " + error_text(jd.takeError());
     return nullptr;
   }
   llvm::orc::ResourceTrackerSP tracker = jd->createResourceTracker();
@@ -98,13 +62,13 @@ const sgl_module* ReplJit::add(const ir::Module& m, const std::string& name, std
     llvm::consumeError(jit.getExecutionSession().removeJITDylib(*jd));
   };
   if (llvm::Error e = jit.addIRModule(tracker, llvm::orc::ThreadSafeModule(std::move(mod), std::move(ctx)))) {
-    error = "cannot add the input to the JIT: " + to_string(std::move(e));
+    error = "cannot add the input to the JIT: " + error_text(std::move(e));
     drop();
     return nullptr;
   }
   auto addr = jit.lookup(*jd, SGL_MODULE_SYMBOL);
   if (!addr) {
-    error = "cannot link the input: " + to_string(addr.takeError());
+    error = "cannot link the input: " + error_text(addr.takeError());
     drop();
     return nullptr;
   }
