@@ -12,6 +12,7 @@
 
 #include "backend.h"
 #include "chat_template.h"
+#include "console.h"
 #include "executor.h"
 #include "frontend.h"
 #include "instance.h"
@@ -54,27 +55,6 @@ const char* const kHelp =
     "  :load FILE   add the declarations of FILE (its main is not run; call main() to run it)\n"
     "  :reset       start a new session (no declarations, no variables, an empty stream)\n"
     "  :quit        leave (so does the end of the input)\n";
-
-// Streamed text and print lines on one output, print lines always on lines of their own.
-struct Console {
-  std::ostream& out;
-  bool at_line_start = true;
-  void text(std::string_view s) {
-    if (s.empty()) return;
-    out << s;
-    out.flush();
-    at_line_start = s.back() == '\n';
-  }
-  void line(std::string_view s) {
-    if (!at_line_start) out << '\n';
-    out << s << '\n';
-    out.flush();
-    at_line_start = true;
-  }
-  void end_line() {
-    if (!at_line_start) text("\n");
-  }
-};
 
 std::string trim(const std::string& s) {
   size_t b = s.find_first_not_of(" \t\r\n");

@@ -14,6 +14,7 @@
 
 #include "backend.h"
 #include "chat_template.h"
+#include "console.h"
 #include "executor.h"
 #include "model_backend.h"
 #include "progress_bar.h"
@@ -52,24 +53,6 @@ InstanceBody main_body(const sgl_module& m, std::vector<ArgValue> values) {
     return m.main(c, args);
   };
 }
-
-// Writes streamed text and print lines to one output, keeping print lines on lines of their own.
-struct Console {
-  std::ostream& out;
-  bool at_line_start = true;
-  void text(std::string_view s) {
-    if (s.empty()) return;
-    out << s;
-    out.flush();
-    at_line_start = s.back() == '\n';
-  }
-  void line(std::string_view s) {
-    if (!at_line_start) out << '\n';
-    out << s << '\n';
-    out.flush();
-    at_line_start = true;
-  }
-};
 
 void write_stats(const Executor& ex, Backend& backend, std::ostream& err) {
   const auto& c = ex.counters();
