@@ -68,6 +68,14 @@ struct Model {
     owned_f32.push_back(std::move(v));
     return owned_f32.back().data();
   }
+  // A small vector (norm weights, biases) as F32: the stored data itself when it already is,
+  // else a converted copy this model keeps.
+  const float* f32_vector(DType dt, const void* data, int64_t n) {
+    if (dt == DType::F32) return static_cast<const float*>(data);
+    std::vector<float> v(static_cast<size_t>(n));
+    dequantize_row(dt, data, v.data(), n);
+    return keep(std::move(v));
+  }
   // Total bytes of weights (for memory estimates and reports).
   size_t weight_bytes() const;
   DType main_dtype() const { return layers.empty() ? tok_embd.dtype : layers[0].wq.dtype; }

@@ -245,10 +245,7 @@ std::unique_ptr<Model> load_gguf(const std::string& path) {
     }
     if (t->ne.size() != 1 || t->ne[0] != n)
       throw_model_error(path, "tensor '" + name + "' has shape " + shape_str(t->ne) + ", expected [" + std::to_string(n) + "]");
-    if (t->dtype == DType::F32) return (const float*)t->data;
-    std::vector<float> v(n);
-    dequantize_row(t->dtype, t->data, v.data(), n);
-    return m->keep(std::move(v));
+    return m->f32_vector(t->dtype, t->data, n);
   };
   const int64_t dim = c.dim, qd = (int64_t)c.n_heads * c.head_dim, kvd = (int64_t)c.n_kv_heads * c.head_dim;
   m->tok_embd = mat("token_embd.weight", c.vocab_size, dim);
@@ -361,10 +358,7 @@ std::unique_ptr<Model> load_hf(const std::string& dir) {
   auto vec = [&](const std::string& name, int64_t n, bool optional = false) -> const float* {
     const SafeTensor* t = find(name, {n}, optional);
     if (!t) return nullptr;
-    if (t->dtype == DType::F32) return (const float*)t->data;
-    std::vector<float> v(n);
-    dequantize_row(t->dtype, t->data, v.data(), n);
-    return m->keep(std::move(v));
+    return m->f32_vector(t->dtype, t->data, n);
   };
   const int64_t dim = c.dim, qd = (int64_t)c.n_heads * c.head_dim, kvd = (int64_t)c.n_kv_heads * c.head_dim;
   m->tok_embd = mat("model.embed_tokens.weight", c.vocab_size, dim);
