@@ -4,16 +4,12 @@
 #define DOCTEST_CONFIG_IMPLEMENT
 #include <doctest/doctest.h>
 
-#include <cstring>
-
 #include "ir/ir_printer.h"
 #include "pipeline.h"
-#include "test_util.h"
+#include "golden.h"
 
 namespace fs = std::filesystem;
 using namespace sgl;
-
-static bool g_update = false;
 
 static std::string ir_of(const fs::path& f) {
   DiagnosticEngine diags;
@@ -39,19 +35,9 @@ TEST_CASE("every example has a matching golden IR dump") {
     fs::current_path(SGL_SOURCE_DIR);
     std::string text = ir_of(rel);
     fs::current_path(cwd);
-    fs::path g = golden / (f.stem().string() + ".ir");
-    if (g_update) {
-      fs::create_directories(golden);
-      std::ofstream(g, std::ios::binary) << text;
-      continue;
-    }
-    REQUIRE_MESSAGE(fs::exists(g), ("missing " + g.string() + "; run build/bin/compiler_golden_ir_test --update"));
-    CHECK_MESSAGE(test::read_file(g) == text,
-                  (f.string() + " no longer prints " + g.string() + "; if intended, run build/bin/compiler_golden_ir_test --update"));
+    test::check_golden(golden / (f.stem().string() + ".ir"), text, f, "compiler_golden_ir_test");
   }
-  for (const fs::path& g : test::files_with_ext(golden, ".ir")) {
-    CHECK_MESSAGE(fs::exists(examples / (g.stem().string() + ".sgl")), ("stale golden file " + g.string()));
-  }
+  test::check_no_stale_golden(golden, ".ir", examples);
 }
 
 TEST_CASE("the IR printer is stable: compiling twice prints the same text") {
@@ -59,12 +45,4 @@ TEST_CASE("the IR printer is stable: compiling twice prints the same text") {
   CHECK(ir_of(f) == ir_of(f));
 }
 
-int main(int argc, char** argv) {
-  std::vector<char*> args;
-  for (int i = 0; i < argc; ++i) {
-    if (std::strcmp(argv[i], "--update") == 0) g_update = true;
-    else args.push_back(argv[i]);
-  }
-  doctest::Context ctx(static_cast<int>(args.size()), args.data());
-  return ctx.run();
-}
+int main(int argc, char** argv) { return sgl::test::golden_main(argc, argv); }
