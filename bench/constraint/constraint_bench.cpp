@@ -80,11 +80,13 @@ json random_schema(std::mt19937& rng, int depth, json& defs) {
 
 int main(int argc, char** argv) {
   // --no-bulk: the plain node-by-node mask walk (the numbers before bulk subtree acceptance).
-  bool bulk = true;
-  if (argc > 1 && std::string(argv[1]) == "--no-bulk") {
-    bulk = false;
-    --argc;
-    ++argv;
+  // --slowest: also print the 12 slowest new-state masks (CPU time, nodes walked, the text
+  // generated so far in that walk).
+  bool bulk = true, slowest = false;
+  for (; argc > 1 && std::string(argv[1]).rfind("--", 0) == 0; --argc, ++argv) {
+    if (std::string(argv[1]) == "--no-bulk") bulk = false;
+    else if (std::string(argv[1]) == "--slowest") slowest = true;
+    else return std::fprintf(stderr, "usage: constraint_bench [--no-bulk] [--slowest] [tokenizer.json]\n"), 2;
   }
   std::string path = argc > 1 ? argv[1] : SGL_MODELS_DIR "/tokenizers/llama3-tokenizer-json/tokenizer.json";
   auto vocab = std::make_shared<const Vocabulary>(load_vocabulary(path));
@@ -101,6 +103,16 @@ int main(int argc, char** argv) {
   }
   std::printf("trie build: %.1f ms (median of 5; thread CPU time %.1f ms), %zu nodes\n", pct(trie_ms, 0.5),
               pct(trie_cpu_ms, 0.5), trie->num_nodes());
+  if (bulk) {
+    // Built lazily on the first mask that needs it, once per vocabulary: timed here so that the
+    // mask percentiles below measure masks, like the trie build.
+    double cpu0 = thread_cpu_us();
+    auto t = Clock::now();
+    const TokenTrie::ClassIndex& ix = trie->class_index(TokenTrie::kPlain);
+    std::printf("plain-text class index (once per vocabulary, on first use): %.1f ms (thread CPU time %.1f ms), "
+                "%zu class tokens, %zu other tokens' trie nodes\n",
+                us_since(t) / 1000, (thread_cpu_us() - cpu0) / 1000, ix.class_tokens, ix.rest->num_nodes());
+  }
 
   std::mt19937 rng(2024);
   std::vector<std::string> schemas;
@@ -114,6 +126,12 @@ int main(int argc, char** argv) {
 
   std::vector<double> compile_ms, fresh_us, fresh_cpu_us, cached_us;
   size_t failures = 0, states = 0;
+  struct Slow {
+    double cpu_us;
+    uint64_t walked;
+    std::string text;
+  };
+  std::vector<Slow> slow;
   for (const std::string& text : schemas) {
     std::shared_ptr<LazyDfa> dfa;
     auto t = Clock::now();
@@ -130,8 +148,9 @@ int main(int argc, char** argv) {
     std::mt19937 walk_rng(static_cast<unsigned>(text.size()));
     for (int walk = 0; walk < 3; ++walk) {
       int32_t s = dfa->start();
+      std::string out;  // the text generated so far (for --slowest)
       for (int step = 0; step < 60; ++step) {
-        uint64_t misses = masker.stats().misses;
+        uint64_t misses = masker.stats().misses, walked = masker.stats().walked_nodes;
         double cpu0 = thread_cpu_us();
         auto t0 = Clock::now();
         auto m = masker.mask(s);
@@ -139,6 +158,7 @@ int main(int argc, char** argv) {
         if (masker.stats().misses > misses) {
           fresh_us.push_back(us);
           fresh_cpu_us.push_back(cpu);
+          if (slowest) slow.push_back({cpu, masker.stats().walked_nodes - walked, out});
         }
         t0 = Clock::now();
         auto again = masker.mask(s);
@@ -151,6 +171,7 @@ int main(int argc, char** argv) {
         int32_t tok = allowed[walk_rng() % allowed.size()];
         if (masker.is_eos(tok)) break;
         s = masker.advance(s, tok);
+        if (slowest) out += vocab->tokens[static_cast<size_t>(tok)];
       }
     }
     states += dfa->num_states();
@@ -165,6 +186,11 @@ int main(int argc, char** argv) {
   std::printf("masks (cached, %zu): p50 %.3f us, p99 %.3f us\n", cached_us.size(),
               pct(cached_us, 0.5), pct(cached_us, 0.99));
   std::printf("automaton states materialised: %zu in all\n", states);
+  std::sort(slow.begin(), slow.end(), [](const Slow& a, const Slow& b) { return a.cpu_us > b.cpu_us; });
+  for (size_t i = 0; i < slow.size() && i < 12; ++i)
+    std::printf("  slow: %.0f us CPU, %llu nodes walked, after ...%s\n", slow[i].cpu_us,
+                static_cast<unsigned long long>(slow[i].walked),
+                slow[i].text.substr(slow[i].text.size() > 60 ? slow[i].text.size() - 60 : 0).c_str());
 
   // Jump-forward: a document with long keys; the "model" emits the longest allowed token that
   // continues the target text. Steps = model decode steps needed for the whole document.

@@ -27,7 +27,8 @@ TokenMasker::TokenMasker(std::shared_ptr<LazyDfa> dfa, std::shared_ptr<const Tok
 }
 
 namespace {
-constexpr int8_t kUnknown = -1, kInProgress = -2;
+constexpr int8_t kUnknown = -1, kInProgress = -2, kNotExact = -3;
+constexpr int kTooDeep = -4;  // search_exact_chars: gave up at the nesting cap, nothing memoised
 // Nested searches (one per boundary state met, e.g. each position of a maxLength counter) stop
 // nesting here and search on themselves; a search gives up after this many (state, text state)
 // pairs, keeping what it has proved so far.
@@ -107,17 +108,116 @@ int TokenMasker::search_text_depth(int cls, int32_t s, int level) {
   return best;
 }
 
+int TokenMasker::exact_chars(int cls, int32_t s) {
+  auto& memo = exact_[cls];
+  if (static_cast<size_t>(s) < memo.size() && memo[static_cast<size_t>(s)] != kUnknown)
+    return std::max<int>(memo[static_cast<size_t>(s)], -1);
+  return std::max(search_exact_chars(cls, s, 0), -1);
+}
+
+// Depth-first over boundary states. Every one-character text (a lead byte alone, or any prefix
+// of a character) must die, giving r = 0, or all must survive; then the boundary states after
+// one whole character must all have the same exact r', giving r = r' + 1 (a text of k >= 1
+// characters survives iff its rest of k - 1 characters survives from there, iff k - 1 <= r').
+// Anything else, a cycle (in progress) or more than kMaxExactChars characters is "not exact"
+// (-1), which only means "walk instead". Returns r, -1 or kTooDeep.
+int TokenMasker::search_exact_chars(int cls, int32_t s, int level) {
+  LazyDfa& dfa = *dfa_;
+  auto& memo = exact_[cls];
+  auto slot = [&](int32_t x) -> int8_t& {
+    if (static_cast<size_t>(x) >= memo.size()) memo.resize(dfa.num_states() + 64, kUnknown);
+    return memo[static_cast<size_t>(x)];
+  };
+  slot(s) = kInProgress;
+  auto done = [&](int r) {
+    slot(s) = static_cast<int8_t>(r < 0 ? kNotExact : r);
+    return r < 0 ? -1 : r;
+  };
+  bool live = false, dead = false;
+  for (uint8_t b : reps_[cls][0]) (dfa.next(s, b) == LazyDfa::kDead ? dead : live) = true;
+  if (!live) return done(0);
+  if (dead) return done(-1);
+  // The rest of each character: every continuation must survive; collect where they end.
+  struct Pair {
+    int32_t d;
+    uint8_t u;
+  };
+  std::vector<Pair> mid;
+  std::vector<int32_t> after;  // boundary states after one whole character
+  auto add = [&](int32_t t, uint8_t v) {
+    if (v == 0) {
+      if (std::find(after.begin(), after.end(), t) == after.end()) after.push_back(t);
+      return;
+    }
+    for (const Pair& p : mid)
+      if (p.d == t && p.u == v) return;
+    mid.push_back({t, v});
+  };
+  for (uint8_t b : reps_[cls][0]) add(dfa.next(s, b), TokenTrie::text_next(cls, 0, b));
+  for (size_t q = 0; q < mid.size(); ++q) {
+    const Pair p = mid[q];
+    for (uint8_t b : reps_[cls][p.u]) {
+      int32_t t = dfa.next(p.d, b);
+      if (t == LazyDfa::kDead) return done(-1);
+      add(t, TokenTrie::text_next(cls, p.u, b));
+    }
+  }
+  int r = -1;
+  for (int32_t t : after) {
+    int8_t known = slot(t);
+    int rt;
+    if (known == kInProgress || known == kNotExact) return done(-1);
+    if (known >= 0) {
+      rt = known;
+    } else {
+      // Too deep from here (a chain longer than the cap, or a long way round to it): not
+      // memoised, so that a later query from nearer the bound still finds the answer.
+      if (level >= TokenTrie::kMaxExactChars) rt = kTooDeep;
+      else rt = search_exact_chars(cls, t, level + 1);
+      if (rt == kTooDeep) {
+        slot(s) = kUnknown;
+        return kTooDeep;
+      }
+    }
+    if (rt < 0 || (r >= 0 && rt != r)) return done(-1);
+    r = rt;
+  }
+  if (r < 0 || r + 1 > TokenTrie::kMaxExactChars) return done(-1);
+  return done(r + 1);
+}
+
 bool TokenMasker::is_eos(int32_t token) const {
   const auto& eos = trie_->vocab().eos_ids;
   return std::find(eos.begin(), eos.end(), token) != eos.end();
 }
 
+// A state inside a string a few characters from its maxLength bound allows, among the tokens
+// of plain text, exactly those of at most that many characters: their mask is precomputed per
+// vocabulary (TokenTrie::class_index), and only the other tokens are walked. Tried only where
+// the depth search found plain text that kills the state within kDepthCap bytes (otherwise bulk
+// acceptance already covers nearly every subtree, and the exact search would go deep).
 TokenMask TokenMasker::compute(int32_t state) {
   const Vocabulary& vocab = trie_->vocab();
   TokenMask m(vocab.size());
   if (state == LazyDfa::kDead) return m;
-  const auto& nodes = trie_->nodes();
-  const int32_t* ids = trie_->token_ids().data();
+  int r = -1;
+  if (bulk_ && text_depth(TokenTrie::kPlain, state) < kDepthCap) r = exact_chars(TokenTrie::kPlain, state);
+  if (r >= 0) {
+    const TokenTrie::ClassIndex& ix = trie_->class_index(TokenTrie::kPlain);
+    m.words = ix.up_to[static_cast<size_t>(r)].words;
+    ++stats_.class_masks;
+    walk(*ix.rest, state, m.words.data());
+  } else {
+    walk(*trie_, state, m.words.data());
+  }
+  if (dfa_->accepting(state))
+    for (int32_t e : vocab.eos_ids) m.set(e);
+  return m;
+}
+
+void TokenMasker::walk(const TokenTrie& trie, int32_t state, uint32_t* words) {
+  const auto& nodes = trie.nodes();
+  const int32_t* ids = trie.token_ids().data();
   const TokenTrie::Node* nd = nodes.data();
   LazyDfa& dfa = *dfa_;
   size_t n = nodes.size() - 1;  // last node is the sentinel
@@ -128,7 +228,6 @@ TokenMask TokenMasker::compute(int32_t state) {
   const int32_t* table = dfa.table();
   const uint8_t* cls = dfa.byte_class().data();
   const size_t nc = static_cast<size_t>(dfa.num_classes());
-  uint32_t* words = m.words.data();
   uint64_t walked = 0;
   for (size_t i = 1; i < n;) {
     const TokenTrie::Node& x = nd[i];
@@ -165,9 +264,6 @@ TokenMask TokenMasker::compute(int32_t state) {
     ++i;
   }
   stats_.walked_nodes += walked;
-  if (dfa.accepting(state))
-    for (int32_t e : vocab.eos_ids) m.set(e);
-  return m;
 }
 
 std::shared_ptr<const TokenMask> TokenMasker::intern(TokenMask m) {

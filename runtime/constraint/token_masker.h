@@ -19,6 +19,7 @@ class TokenMasker {
   struct Stats {
     uint64_t hits = 0, misses = 0;
     uint64_t walked_nodes = 0;  // trie nodes visited one by one by compute(), all calls
+    uint64_t class_masks = 0;   // compute() calls that started from a class index mask
     size_t cached_states = 0, unique_masks = 0, bytes = 0;
   };
 
@@ -50,6 +51,10 @@ class TokenMasker {
   // TokenTrie::kMaxBulkHeight: every string of that class (cut anywhere) with at most that many
   // bytes keeps s live. Memoised per state. Public for tests.
   int text_depth(int cls, int32_t s);
+  // r when state s survives exactly the TokenTrie::TextClass `cls` texts (cut anywhere) of at
+  // most r characters (characters started), r <= TokenTrie::kMaxExactChars; else -1 (not of that
+  // form, or not proved). Memoised per state. Public for tests.
+  int exact_chars(int cls, int32_t s);
 
  private:
   struct Entry {
@@ -59,6 +64,10 @@ class TokenMasker {
   std::shared_ptr<const TokenMask> intern(TokenMask m);
   void evict();
   int search_text_depth(int cls, int32_t s, int level);
+  int search_exact_chars(int cls, int32_t s, int level);
+  // The node-by-node walk of `trie` from `state` (with bulk subtree acceptance when on), setting
+  // allowed tokens in words.
+  void walk(const TokenTrie& trie, int32_t state, uint32_t* words);
 
   std::shared_ptr<LazyDfa> dfa_;
   std::shared_ptr<const TokenTrie> trie_;
@@ -72,6 +81,7 @@ class TokenMasker {
   // text_depth: memo per class and DFA state (-1 = not known, -2 = being computed), and per
   // class and text state one byte per (DFA byte class, next text state).
   std::vector<int8_t> depth_[TokenTrie::kTextClasses];
+  std::vector<int8_t> exact_[TokenTrie::kTextClasses];  // exact_chars memo, same markers
   std::vector<uint8_t> reps_[TokenTrie::kTextClasses][TokenTrie::kTextStates];
 };
 

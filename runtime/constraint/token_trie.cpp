@@ -4,6 +4,7 @@
 #include "token_trie.h"
 
 #include <algorithm>
+#include <mutex>
 #include <string_view>
 
 namespace sgl::constraint {
@@ -47,14 +48,26 @@ uint8_t TokenTrie::text_next(int cls, int u, uint8_t b) {
   }
 }
 
+struct TokenTrie::Lazy {
+  std::once_flag once[kTextClasses];
+  ClassIndex index[kTextClasses];
+};
+
+TokenTrie::~TokenTrie() = default;
+
 TokenTrie::TokenTrie(std::shared_ptr<const Vocabulary> vocab, bool include_special)
-    : vocab_(std::move(vocab)), include_special_(include_special) {
+    : TokenTrie(std::move(vocab), include_special, nullptr) {}
+
+TokenTrie::TokenTrie(std::shared_ptr<const Vocabulary> vocab, bool include_special,
+                     const std::vector<uint8_t>* keep)
+    : vocab_(std::move(vocab)), include_special_(include_special), lazy_(std::make_unique<Lazy>()) {
   const auto& toks = vocab_->tokens;
   std::vector<int32_t> order;
   order.reserve(toks.size());
   for (size_t i = 0; i < toks.size(); ++i) {
     bool special = i < vocab_->special.size() && vocab_->special[i];
-    if (!toks[i].empty() && (!special || include_special)) order.push_back(static_cast<int32_t>(i));
+    if (!toks[i].empty() && (!special || include_special) && (!keep || (*keep)[i]))
+      order.push_back(static_cast<int32_t>(i));
   }
   std::sort(order.begin(), order.end(), [&](int32_t a, int32_t b) {
     return std::string_view(toks[a]) < std::string_view(toks[b]);
@@ -128,6 +141,43 @@ TokenTrie::TokenTrie(std::shared_ptr<const Vocabulary> vocab, bool include_speci
   }
   // Sentinel so that tok_begin of node i+1 always exists.
   nodes_.push_back({0, kNoBulk, 0, static_cast<uint32_t>(nodes_.size() + 1), static_cast<uint32_t>(ids_.size())});
+}
+
+const TokenTrie::ClassIndex& TokenTrie::class_index(int cls) const {
+  std::call_once(lazy_->once[cls], [&] {
+    ClassIndex& ix = lazy_->index[cls];
+    const Vocabulary& v = *vocab_;
+    std::vector<uint8_t> other(v.size(), 0);
+    std::vector<TokenMask> exactly(kMaxExactChars + 1, TokenMask(v.size()));
+    // A preorder scan of this trie with the class automaton's state and character count per
+    // depth: a node whose byte the class refuses puts its whole subtree in `rest`.
+    std::vector<uint8_t> state(65536, 0), chars(65536, 0);  // per depth (depth is 16-bit)
+    auto mark_other = [&](uint32_t b, uint32_t e) {
+      for (uint32_t k = b; k < e; ++k) other[static_cast<size_t>(ids_[k])] = 1;
+    };
+    const size_t n = nodes_.size() - 1;
+    for (size_t i = 1; i < n;) {
+      const Node& x = nodes_[i];
+      const uint8_t u = state[x.depth - 1];
+      const int c = chars[x.depth - 1] + (u == 0);
+      const uint8_t t = text_next(cls, u, x.byte);
+      if (t == kTextDead || c > kMaxExactChars) {
+        mark_other(x.tok_begin, nodes_[x.end].tok_begin);
+        i = x.end;
+        continue;
+      }
+      state[x.depth] = t;
+      chars[x.depth] = static_cast<uint8_t>(c);
+      for (uint32_t k = x.tok_begin; k < nodes_[i + 1].tok_begin; ++k) exactly[static_cast<size_t>(c)].set(ids_[k]);
+      ix.class_tokens += nodes_[i + 1].tok_begin - x.tok_begin;
+      ++i;
+    }
+    ix.up_to = std::move(exactly);
+    for (size_t k = 1; k < ix.up_to.size(); ++k)
+      for (size_t w = 0; w < ix.up_to[k].words.size(); ++w) ix.up_to[k].words[w] |= ix.up_to[k - 1].words[w];
+    ix.rest.reset(new TokenTrie(vocab_, include_special_, &other));
+  });
+  return lazy_->index[cls];
 }
 
 }  // namespace sgl::constraint

@@ -6,6 +6,7 @@
 #include <memory>
 #include <vector>
 
+#include "token_mask.h"
 #include "vocabulary.h"
 
 namespace sgl::constraint {
@@ -40,6 +41,21 @@ class TokenTrie {
   // Special tokens are left out unless include_special (then they match their literal text);
   // empty byte strings are always left out (a zero-length token would never make progress).
   explicit TokenTrie(std::shared_ptr<const Vocabulary> vocab, bool include_special = false);
+  ~TokenTrie();
+
+  // The tokens whose whole text is class-c text from a character boundary ("class tokens"),
+  // split by length in characters (characters started: bytes that are not UTF-8 continuation
+  // bytes, so every byte for the ASCII classes), and the trie of all other tokens. A state that
+  // survives exactly the class texts of at most r characters (TokenMasker::exact_chars) allows
+  // exactly up_to[r] among the class tokens: its mask is up_to[r] plus a walk of `rest`.
+  // Built on first use, once per class (thread-safe); about (kMaxExactChars + 1) masks.
+  static constexpr int kMaxExactChars = 32;
+  struct ClassIndex {
+    std::vector<TokenMask> up_to;  // up_to[k]: class tokens of at most k characters
+    std::unique_ptr<const TokenTrie> rest;
+    size_t class_tokens = 0;
+  };
+  const ClassIndex& class_index(int cls) const;
 
   const std::vector<Node>& nodes() const { return nodes_; }  // nodes_.back() is a sentinel
   const std::vector<int32_t>& token_ids() const { return ids_; }
@@ -48,10 +64,15 @@ class TokenTrie {
   bool include_special() const { return include_special_; }
 
  private:
+  struct Lazy;
+  // Only the tokens with keep[id] != 0 (all when keep is null).
+  TokenTrie(std::shared_ptr<const Vocabulary> vocab, bool include_special, const std::vector<uint8_t>* keep);
+
   std::shared_ptr<const Vocabulary> vocab_;
   std::vector<Node> nodes_;
   std::vector<int32_t> ids_;
   bool include_special_;
+  std::unique_ptr<Lazy> lazy_;
 };
 
 }  // namespace sgl::constraint

@@ -242,3 +242,51 @@ TEST_CASE("Llama 3: bulk subtree acceptance equals the plain walk on random stat
   MESSAGE("inside a JSON string: " << bulk.stats().walked_nodes << " nodes walked with bulk acceptance, "
                                    << plain.stats().walked_nodes << " without");
 }
+
+TEST_CASE("Llama 3: maxLength strings near their bound, multi-byte text: class-index masks equal the plain walk") {
+  // The benchmark's slowest states before the class index: inside a maxLength string a few
+  // characters from the bound. At every distance (after ASCII, 2-, 3-, 4-byte characters and
+  // escapes, and inside a character) the mask must equal the node-by-node walk, and near the
+  // bound it must come from the class index with only the other tokens walked.
+  auto llama3 = load("tokenizers/llama3-tokenizer-json/tokenizer.json");
+  if (!llama3) {
+    MESSAGE("SKIPPED: tokenizers not found under " << models_dir() << " (set SGL_MODELS_DIR)");
+    return;
+  }
+  auto trie = std::make_shared<const TokenTrie>(llama3);
+  std::mt19937 rng(23);
+  const char* chars[] = {"a", "Q", " ", "9", "}", "\\n", "\\u00e9", "\xC3\xA9", "\xE2\x82\xAC", "\xE4\xB8\xAD",
+                         "\xF0\x9F\x98\x80"};
+  size_t states = 0;
+  for (int n : {3, 8, 17, 30}) {
+    std::string schema = R"({"type":"object","properties":{"s":{"type":"string","maxLength":)" +
+                         std::to_string(n) + R"(}},"required":["s"]})";
+    auto dfa = compile_json_schema(schema, {JsonWhitespace::Compact});
+    TokenMasker bulk(dfa, trie), plain(dfa, trie);
+    plain.set_bulk(false);
+    for (int rep = 0; rep < 2; ++rep) {
+      int32_t s = dfa->walk(dfa->start(), "{\"s\":\"");
+      REQUIRE(s != LazyDfa::kDead);
+      for (int k = 0; k <= n; ++k) {
+        uint64_t class_masks = bulk.stats().class_masks;
+        TokenMask want = plain.compute(s);
+        CHECK_MESSAGE(bulk.compute(s) == want, "maxLength " << n << " after " << k << " characters");
+        if (n - k < 24) CHECK(bulk.stats().class_masks == class_masks + 1);
+        ++states;
+        std::string c = chars[rng() % std::size(chars)];
+        if (static_cast<uint8_t>(c[0]) >= 0xC0) {  // and the state inside that character
+          int32_t mid = dfa->next(s, static_cast<uint8_t>(c[0]));
+          CHECK_MESSAGE(bulk.compute(mid) == plain.compute(mid), "maxLength " << n << " inside character " << k + 1);
+          ++states;
+        }
+        s = dfa->walk(s, c);
+      }
+      // At the bound only the closing quote (and tokens starting with it) remain.
+      TokenMask at_bound = bulk.compute(s);
+      CHECK(at_bound == plain.compute(s));
+      for (int32_t id : trie->token_ids())
+        if (at_bound.test(id)) CHECK(llama3->tokens[static_cast<size_t>(id)][0] == '"');
+    }
+  }
+  MESSAGE("maxLength strings: " << states << " states compared");
+}

@@ -229,3 +229,111 @@ TEST_CASE("masks: text_depth is a proved lower bound, and tight on simple cases"
   CHECK(md.text_depth(TokenTrie::kAlpha, digits->start()) == 0);  // 'A' kills it
   CHECK(md.text_depth(TokenTrie::kPlain, digits->start()) == 0);
 }
+
+TEST_CASE("masks: class index equals the class automaton's definition") {
+  // up_to[k] holds exactly the tokens whose whole text is class text of at most k characters
+  // (characters started = non-continuation bytes); `rest` holds every other trie token.
+  auto vocab = random_vocab(21, 2000);
+  auto trie = std::make_shared<const TokenTrie>(vocab);
+  for (int cls = 0; cls < TokenTrie::kTextClasses; ++cls) {
+    const TokenTrie::ClassIndex& ix = trie->class_index(cls);
+    REQUIRE(ix.up_to.size() == TokenTrie::kMaxExactChars + 1);
+    std::vector<uint8_t> in_rest(vocab->size(), 0);
+    for (int32_t id : ix.rest->token_ids()) in_rest[static_cast<size_t>(id)] = 1;
+    size_t members = 0;
+    for (size_t id = 1; id < vocab->size(); ++id) {
+      const std::string& t = vocab->tokens[id];
+      int u = 0, chars = 0;
+      for (char ch : t) {
+        if (u == TokenTrie::kTextDead) break;
+        chars += u == 0;
+        u = TokenTrie::text_next(cls, u, static_cast<uint8_t>(ch));
+      }
+      bool member = !t.empty() && u != TokenTrie::kTextDead && chars <= TokenTrie::kMaxExactChars;
+      members += member;
+      CHECK_MESSAGE(in_rest[id] == (!member && !t.empty()), "class " << cls << " token " << id);
+      for (int k = 0; k <= TokenTrie::kMaxExactChars; ++k)
+        CHECK(ix.up_to[static_cast<size_t>(k)].test(static_cast<int32_t>(id)) == (member && chars <= k));
+    }
+    CHECK(ix.class_tokens == members);
+    CHECK_FALSE(ix.up_to.back().test(0));  // special tokens never
+  }
+}
+
+namespace {
+
+// The states of a maxLength-style constraint at every distance from its bound: random texts of
+// k characters (ASCII, 2-, 3- and 4-byte UTF-8) for k = 0..n, and states inside a character.
+std::vector<int32_t> counter_states(LazyDfa& dfa, int32_t s, int n, std::mt19937& rng, std::vector<int>* used) {
+  const char* chars[] = {"a", "Z", " ", "7", "~", "\xC3\xA9", "\xE2\x82\xAC", "\xF0\x9F\x98\x80", "\xE4\xB8\xAD"};
+  std::vector<int32_t> out;
+  for (int k = 0; k <= n && s != LazyDfa::kDead; ++k) {
+    out.push_back(s);
+    used->push_back(k);
+    std::string c = chars[rng() % std::size(chars)];
+    if (c.size() > 1) {  // the state after a lead byte, mid-character
+      out.push_back(dfa.next(s, static_cast<uint8_t>(c[0])));
+      used->push_back(-1);
+    }
+    s = dfa.walk(s, c);
+  }
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("masks: maxLength strings near their bound, multi-byte text: exact route equals the plain walk") {
+  // Inside a string of at most n characters (JSON's maxLength counts code points) with r left,
+  // the state survives exactly the plain texts of <= r characters: exact_chars must say r, and
+  // the mask built from the class index plus the walk of the other tokens must equal the plain
+  // node-by-node walk, at every r, also in states inside a character (r = 0 there: only the
+  // other tokens, continuation bytes among them, can be allowed).
+  auto vocab = random_vocab(9, 4000);
+  auto trie = std::make_shared<const TokenTrie>(vocab);
+  std::mt19937 rng(17);
+  size_t exact_states = 0;
+  uint64_t bulk_class_masks = 0;
+  struct Case {
+    const char* pattern;
+    int n;          // bound in characters
+    bool counter;   // the state after the opening quote counts plain characters exactly
+  };
+  for (const Case& c : {Case{"\"[^\"\\\\\\x00-\\x1F]{0,12}\"", 12, true},
+                        Case{"\"([^\"\\\\\\x00-\\x1F]|\\\\[\"\\\\/bfnrt]){0,20}\",?", 20, true},
+                        Case{"\"[^\"\\\\\\x00-\\x1F]{2,9}\"", 9, false},  // minLength: short texts die
+                        Case{"\"[ -~\\x{80}-\\x{10FFFF}]{0,6}x", 6, false},
+                        Case{"\"[^\"\\\\\\x00-\\x1F]{0,40}\"", 40, true}}) {
+    auto dfa = compile_regex(c.pattern);
+    TokenMasker bulk(dfa, trie), plain(dfa, trie);
+    plain.set_bulk(false);
+    for (int rep = 0; rep < 6; ++rep) {
+      bulk_class_masks -= bulk.stats().class_masks;
+      std::vector<int> used;
+      std::vector<int32_t> states = counter_states(*dfa, dfa->next(dfa->start(), '"'), c.n, rng, &used);
+      for (size_t i = 0; i < states.size(); ++i) {
+        int32_t s = states[i];
+        CHECK_MESSAGE(bulk.compute(s) == plain.compute(s), std::string(c.pattern) << " after " << used[i] << " characters");
+        int r = bulk.exact_chars(TokenTrie::kPlain, s);
+        if (used[i] < 0) {
+          CHECK(r == 0);  // inside a character no class text (it starts at a boundary) survives
+        } else if (c.counter && c.n - used[i] <= TokenTrie::kMaxExactChars) {
+          CHECK_MESSAGE(r == c.n - used[i], std::string(c.pattern) << " after " << used[i] << " characters");
+        }
+        exact_states += r >= 0;
+      }
+      bulk_class_masks += bulk.stats().class_masks;
+    }
+  }
+  CHECK(exact_states > 100);
+  CHECK(bulk_class_masks > 50);  // compute() really took the class-index route
+  // The other classes and simple exact values.
+  auto alpha = compile_regex("[a-zA-Z]{0,5}[0-9]");
+  TokenMasker ma(alpha, trie);
+  CHECK(ma.exact_chars(TokenTrie::kAlpha, alpha->start()) == 5);
+  CHECK(ma.exact_chars(TokenTrie::kAlnum, alpha->start()) == -1);  // "1" survives, "11" dies
+  CHECK(ma.exact_chars(TokenTrie::kPlain, alpha->start()) == -1);
+  auto free_text = compile_regex("\"[^\"]*\"");
+  TokenMasker mf(free_text, trie);
+  CHECK(mf.exact_chars(TokenTrie::kPlain, free_text->next(free_text->start(), '"')) == -1);  // unbounded
+  CHECK(mf.exact_chars(TokenTrie::kPlain, free_text->start()) == 0);  // no plain text before the quote
+}
