@@ -82,11 +82,22 @@ int main(int argc, char** argv) {
   // --no-bulk: the plain node-by-node mask walk (the numbers before bulk subtree acceptance).
   // --slowest: also print the 12 slowest new-state masks (CPU time, nodes walked, the text
   // generated so far in that walk).
+  // --schema N: only the N-th generated schema's masks (to profile one slow case).
   bool bulk = true, slowest = false;
+  int only_schema = -1;
   for (; argc > 1 && std::string(argv[1]).rfind("--", 0) == 0; --argc, ++argv) {
-    if (std::string(argv[1]) == "--no-bulk") bulk = false;
-    else if (std::string(argv[1]) == "--slowest") slowest = true;
-    else return std::fprintf(stderr, "usage: constraint_bench [--no-bulk] [--slowest] [tokenizer.json]\n"), 2;
+    if (std::string(argv[1]) == "--no-bulk") {
+      bulk = false;
+    } else if (std::string(argv[1]) == "--slowest") {
+      slowest = true;
+    } else if (std::string(argv[1]) == "--schema" && argc > 2) {
+      only_schema = std::stoi(argv[2]);
+      --argc;
+      ++argv;
+    } else {
+      std::fprintf(stderr, "usage: constraint_bench [--no-bulk] [--slowest] [--schema N] [tokenizer.json]\n");
+      return 2;
+    }
   }
   std::string path = argc > 1 ? argv[1] : SGL_MODELS_DIR "/tokenizers/llama3-tokenizer-json/tokenizer.json";
   auto vocab = std::make_shared<const Vocabulary>(load_vocabulary(path));
@@ -129,10 +140,14 @@ int main(int argc, char** argv) {
   struct Slow {
     double cpu_us;
     uint64_t walked;
+    size_t new_states;
+    size_t schema;
     std::string text;
   };
   std::vector<Slow> slow;
   for (const std::string& text : schemas) {
+    const size_t schema_index = static_cast<size_t>(&text - schemas.data());
+    if (only_schema >= 0 && schema_index != static_cast<size_t>(only_schema)) continue;
     std::shared_ptr<LazyDfa> dfa;
     auto t = Clock::now();
     try {
@@ -151,6 +166,7 @@ int main(int argc, char** argv) {
       std::string out;  // the text generated so far (for --slowest)
       for (int step = 0; step < 60; ++step) {
         uint64_t misses = masker.stats().misses, walked = masker.stats().walked_nodes;
+        size_t num_states = dfa->num_states();
         double cpu0 = thread_cpu_us();
         auto t0 = Clock::now();
         auto m = masker.mask(s);
@@ -158,7 +174,7 @@ int main(int argc, char** argv) {
         if (masker.stats().misses > misses) {
           fresh_us.push_back(us);
           fresh_cpu_us.push_back(cpu);
-          if (slowest) slow.push_back({cpu, masker.stats().walked_nodes - walked, out});
+          if (slowest) slow.push_back({cpu, masker.stats().walked_nodes - walked, dfa->num_states() - num_states, schema_index, out});
         }
         t0 = Clock::now();
         auto again = masker.mask(s);
@@ -188,9 +204,10 @@ int main(int argc, char** argv) {
   std::printf("automaton states materialised: %zu in all\n", states);
   std::sort(slow.begin(), slow.end(), [](const Slow& a, const Slow& b) { return a.cpu_us > b.cpu_us; });
   for (size_t i = 0; i < slow.size() && i < 12; ++i)
-    std::printf("  slow: %.0f us CPU, %llu nodes walked, after ...%s\n", slow[i].cpu_us,
-                static_cast<unsigned long long>(slow[i].walked),
-                slow[i].text.substr(slow[i].text.size() > 60 ? slow[i].text.size() - 60 : 0).c_str());
+    std::printf("  slow: %.0f us CPU, %llu nodes walked, %zu automaton states added, schema %zu, after ...%s (JSON-escaped)\n",
+                slow[i].cpu_us, static_cast<unsigned long long>(slow[i].walked), slow[i].new_states, slow[i].schema,
+                json(slow[i].text.substr(slow[i].text.size() > 60 ? slow[i].text.size() - 60 : 0))
+                    .dump(-1, ' ', false, json::error_handler_t::replace).c_str());
 
   // Jump-forward: a document with long keys; the "model" emits the longest allowed token that
   // continues the target text. Steps = model decode steps needed for the whole document.

@@ -1,10 +1,11 @@
 // The mask walk: a preorder scan of the token trie carrying the automaton state per depth; a
 // node whose byte leads to the dead state skips its whole subtree, so the cost is proportional
-// to the number of live token prefixes, not to the vocabulary size.
+// to the number of live token prefixes, not to the vocabulary size. Subtrees of class text that
+// the state survives are accepted whole, and states inside strings start from a precomputed
+// class mask (class_chars.cpp, TokenTrie::class_index).
 #include "token_masker.h"
 
 #include <algorithm>
-#include <limits>
 
 namespace sgl::constraint {
 
@@ -27,181 +28,27 @@ TokenMasker::TokenMasker(std::shared_ptr<LazyDfa> dfa, std::shared_ptr<const Tok
 }
 
 namespace {
-constexpr int8_t kUnknown = -1, kInProgress = -2, kNotExact = -3;
-constexpr int kTooDeep = -4;  // search_exact_chars: gave up at the nesting cap, nothing memoised
-// Nested searches (one per boundary state met, e.g. each position of a maxLength counter) stop
-// nesting here and search on themselves; a search gives up after this many (state, text state)
-// pairs, keeping what it has proved so far.
-constexpr int kMaxNesting = 80;
-constexpr size_t kMaxPairs = 512;
-// Depths are proved up to this many bytes: deeper searches materialise many DFA states (in a
-// length counter, every text state at every position), which costs more than walking the few
-// subtrees taller than this node by node until their parts are short enough.
-#ifndef SGL_TEXT_DEPTH_CAP
-#define SGL_TEXT_DEPTH_CAP 24
-#endif
-constexpr int kDepthCap = std::min(SGL_TEXT_DEPTH_CAP, TokenTrie::kMaxBulkHeight);
+constexpr int kCharCap = TokenTrie::kMaxExactChars;
 }  // namespace
-
-int TokenMasker::text_depth(int cls, int32_t s) {
-  auto& memo = depth_[cls];
-  if (static_cast<size_t>(s) < memo.size() && memo[static_cast<size_t>(s)] >= 0) return memo[static_cast<size_t>(s)];
-  return search_text_depth(cls, s, 0);
-}
-
-// Breadth-first search of the product of the DFA from s and the class's text automaton from its
-// boundary state. A dead DFA transition found at distance k means some text of k + 1 bytes kills
-// s (and none shorter does). A boundary pair (t, 0) reached at distance k with a known depth
-// d(t) is not expanded: every text through it survives at least k + d(t) bytes. Depths met that
-// are not known yet are searched first (memoised), so the states of a length counter cost one
-// level each. Every value stored is a proved lower bound, capped at kDepthCap.
-int TokenMasker::search_text_depth(int cls, int32_t s, int level) {
-  LazyDfa& dfa = *dfa_;
-  auto& memo = depth_[cls];
-  auto slot = [&](int32_t x) -> int8_t& {
-    if (static_cast<size_t>(x) >= memo.size()) memo.resize(dfa.num_states() + 64, kUnknown);
-    return memo[static_cast<size_t>(x)];
-  };
-  slot(s) = kInProgress;
-  struct Item {
-    int32_t d;
-    uint8_t u;
-    int dist;
-  };
-  std::vector<Item> queue = {{s, 0, 0}};
-  int best = kDepthCap;
-  for (size_t q = 0; q < queue.size(); ++q) {
-    const Item it = queue[q];
-    if (it.dist >= best) break;  // everything later is at least this far
-    if (q >= kMaxPairs) {        // texts of up to it.dist bytes are proved
-      best = it.dist;
-      break;
-    }
-    bool dead = false;
-    for (uint8_t b : reps_[cls][it.u]) {
-      int32_t t = dfa.next(it.d, b);
-      if (t == LazyDfa::kDead) {
-        dead = true;
-        break;
-      }
-      uint8_t v = TokenTrie::text_next(cls, it.u, b);
-      bool seen = false;
-      for (const Item& x : queue) seen = seen || (x.d == t && x.u == v);
-      if (seen) continue;
-      if (v == 0) {
-        int8_t known = slot(t);
-        if (known == kUnknown && level < kMaxNesting) known = static_cast<int8_t>(search_text_depth(cls, t, level + 1));
-        if (known >= 0) {
-          best = std::min(best, it.dist + 1 + known);
-          queue.push_back({t, v, std::numeric_limits<int>::max()});  // seen, never expanded
-          continue;
-        }
-      }
-      queue.push_back({t, v, it.dist + 1});
-    }
-    if (dead) {
-      best = std::min(best, it.dist);
-      break;
-    }
-  }
-  slot(s) = static_cast<int8_t>(best);
-  return best;
-}
-
-int TokenMasker::exact_chars(int cls, int32_t s) {
-  auto& memo = exact_[cls];
-  if (static_cast<size_t>(s) < memo.size() && memo[static_cast<size_t>(s)] != kUnknown)
-    return std::max<int>(memo[static_cast<size_t>(s)], -1);
-  return std::max(search_exact_chars(cls, s, 0), -1);
-}
-
-// Depth-first over boundary states. Every one-character text (a lead byte alone, or any prefix
-// of a character) must die, giving r = 0, or all must survive; then the boundary states after
-// one whole character must all have the same exact r', giving r = r' + 1 (a text of k >= 1
-// characters survives iff its rest of k - 1 characters survives from there, iff k - 1 <= r').
-// Anything else, a cycle (in progress) or more than kMaxExactChars characters is "not exact"
-// (-1), which only means "walk instead". Returns r, -1 or kTooDeep.
-int TokenMasker::search_exact_chars(int cls, int32_t s, int level) {
-  LazyDfa& dfa = *dfa_;
-  auto& memo = exact_[cls];
-  auto slot = [&](int32_t x) -> int8_t& {
-    if (static_cast<size_t>(x) >= memo.size()) memo.resize(dfa.num_states() + 64, kUnknown);
-    return memo[static_cast<size_t>(x)];
-  };
-  slot(s) = kInProgress;
-  auto done = [&](int r) {
-    slot(s) = static_cast<int8_t>(r < 0 ? kNotExact : r);
-    return r < 0 ? -1 : r;
-  };
-  bool live = false, dead = false;
-  for (uint8_t b : reps_[cls][0]) (dfa.next(s, b) == LazyDfa::kDead ? dead : live) = true;
-  if (!live) return done(0);
-  if (dead) return done(-1);
-  // The rest of each character: every continuation must survive; collect where they end.
-  struct Pair {
-    int32_t d;
-    uint8_t u;
-  };
-  std::vector<Pair> mid;
-  std::vector<int32_t> after;  // boundary states after one whole character
-  auto add = [&](int32_t t, uint8_t v) {
-    if (v == 0) {
-      if (std::find(after.begin(), after.end(), t) == after.end()) after.push_back(t);
-      return;
-    }
-    for (const Pair& p : mid)
-      if (p.d == t && p.u == v) return;
-    mid.push_back({t, v});
-  };
-  for (uint8_t b : reps_[cls][0]) add(dfa.next(s, b), TokenTrie::text_next(cls, 0, b));
-  for (size_t q = 0; q < mid.size(); ++q) {
-    const Pair p = mid[q];
-    for (uint8_t b : reps_[cls][p.u]) {
-      int32_t t = dfa.next(p.d, b);
-      if (t == LazyDfa::kDead) return done(-1);
-      add(t, TokenTrie::text_next(cls, p.u, b));
-    }
-  }
-  int r = -1;
-  for (int32_t t : after) {
-    int8_t known = slot(t);
-    int rt;
-    if (known == kInProgress || known == kNotExact) return done(-1);
-    if (known >= 0) {
-      rt = known;
-    } else {
-      // Too deep from here (a chain longer than the cap, or a long way round to it): not
-      // memoised, so that a later query from nearer the bound still finds the answer.
-      if (level >= TokenTrie::kMaxExactChars) rt = kTooDeep;
-      else rt = search_exact_chars(cls, t, level + 1);
-      if (rt == kTooDeep) {
-        slot(s) = kUnknown;
-        return kTooDeep;
-      }
-    }
-    if (rt < 0 || (r >= 0 && rt != r)) return done(-1);
-    r = rt;
-  }
-  if (r < 0 || r + 1 > TokenTrie::kMaxExactChars) return done(-1);
-  return done(r + 1);
-}
 
 bool TokenMasker::is_eos(int32_t token) const {
   const auto& eos = trie_->vocab().eos_ids;
   return std::find(eos.begin(), eos.end(), token) != eos.end();
 }
 
-// A state inside a string a few characters from its maxLength bound allows, among the tokens
-// of plain text, exactly those of at most that many characters: their mask is precomputed per
-// vocabulary (TokenTrie::class_index), and only the other tokens are walked. Tried only where
-// the depth search found plain text that kills the state within kDepthCap bytes (otherwise bulk
-// acceptance already covers nearly every subtree, and the exact search would go deep).
+// A state inside a string (free, or a few characters from its maxLength bound) allows, among
+// the tokens of plain text of at most kMaxExactChars characters, exactly those of at most r
+// characters (exact) or all of them (lo >= kMaxExactChars): their mask is precomputed per
+// vocabulary (TokenTrie::class_index), and only the other tokens are walked.
 TokenMask TokenMasker::compute(int32_t state) {
   const Vocabulary& vocab = trie_->vocab();
   TokenMask m(vocab.size());
   if (state == LazyDfa::kDead) return m;
   int r = -1;
-  if (bulk_ && text_depth(TokenTrie::kPlain, state) < kDepthCap) r = exact_chars(TokenTrie::kPlain, state);
+  if (bulk_) {
+    CharBound c = class_chars(TokenTrie::kPlain, state, kCharCap);
+    r = c.exact >= 0 ? c.exact : c.lo >= kCharCap ? kCharCap : -1;
+  }
   if (r >= 0) {
     const TokenTrie::ClassIndex& ix = trie_->class_index(TokenTrie::kPlain);
     m.words = ix.up_to[static_cast<size_t>(r)].words;
@@ -243,11 +90,14 @@ void TokenMasker::walk(const TokenTrie& trie, int32_t state, uint32_t* words) {
       continue;
     }
     if (x.bulk != TokenTrie::kNoBulk && (x.bulk & 63) > 0 && bulk_) {
-      bool all = (x.bulk & 63) <= text_depth(x.bulk >> 6, s);
+      // The character bound, searched only as deep as this subtree; subtrees taller than
+      // kCharCap characters are walked until their parts are short enough.
+      const int h = x.bulk & 63, c = x.bulk >> 6;
+      bool all = h <= kCharCap && h <= class_chars(c, s, h).lo;
       table = dfa.table();  // the search may have grown the table
       if (all) {
-        // Every token below continues with at most that many bytes of text of that class,
-        // which s survives: all of them are allowed.
+        // Every token below continues with at most that many characters of that class, which
+        // s survives: all of them are allowed.
         for (uint32_t k = x.tok_begin, e = nd[x.end].tok_begin; k < e; ++k) {
           int32_t id = ids[k];
           words[static_cast<uint32_t>(id) >> 5] |= 1u << (id & 31);

@@ -34,8 +34,8 @@ class TokenMasker {
   std::shared_ptr<const TokenMask> mask(int32_t state);
   // Computes without the cache (for benchmarks and tests).
   TokenMask compute(int32_t state);
-  // Bulk acceptance of whole trie subtrees (on by default); off = the plain node-by-node walk,
-  // for tests that compare the two and for before/after benchmarks.
+  // Bulk acceptance of whole trie subtrees and class-index masks (on by default); off = the
+  // plain node-by-node walk, for tests that compare the two and for before/after benchmarks.
   void set_bulk(bool on) { bulk_ = on; }
 
   // The state after emitting `token` (its bytes); LazyDfa::kDead if it was not allowed. EOS ids
@@ -47,14 +47,15 @@ class TokenMasker {
   const TokenTrie& trie() const { return *trie_; }
   const Stats& stats() const { return stats_; }
 
-  // How many bytes of TokenTrie::TextClass `cls` text state s survives for sure, at most
-  // TokenTrie::kMaxBulkHeight: every string of that class (cut anywhere) with at most that many
-  // bytes keeps s live. Memoised per state. Public for tests.
-  int text_depth(int cls, int32_t s);
-  // r when state s survives exactly the TokenTrie::TextClass `cls` texts (cut anywhere) of at
-  // most r characters (characters started), r <= TokenTrie::kMaxExactChars; else -1 (not of that
-  // form, or not proved). Memoised per state. Public for tests.
-  int exact_chars(int cls, int32_t s);
+  // Character bounds of state s for TokenTrie::TextClass `cls` (characters started, texts cut
+  // anywhere), each at most TokenTrie::kMaxExactChars: every class text of at most lo characters
+  // keeps s live; exact = r >= 0 when s survives exactly the class texts of at most r characters
+  // (a maxLength string r characters from its bound), else -1. Searches only as deep as `need`
+  // characters: lo may stop there, and exact is -1 if r >= need. Memoised. Public for tests.
+  struct CharBound {
+    int lo, exact;
+  };
+  CharBound class_chars(int cls, int32_t s, int need = TokenTrie::kMaxExactChars);
 
  private:
   struct Entry {
@@ -63,8 +64,12 @@ class TokenMasker {
   };
   std::shared_ptr<const TokenMask> intern(TokenMask m);
   void evict();
-  int search_text_depth(int cls, int32_t s, int level);
-  int search_exact_chars(int cls, int32_t s, int level);
+  struct Chars {
+    int8_t lo = -1;  // -1 unknown, -2 in progress
+    int8_t exact = -1;
+    bool limited = false;  // lo is only a bound, good for the need it was searched for
+  };
+  Chars search_chars(int cls, int32_t s, int need);
   // The node-by-node walk of `trie` from `state` (with bulk subtree acceptance when on), setting
   // allowed tokens in words.
   void walk(const TokenTrie& trie, int32_t state, uint32_t* words);
@@ -78,10 +83,9 @@ class TokenMasker {
   std::list<int32_t> lru_;  // front = most recently used
   std::unordered_multimap<uint64_t, std::shared_ptr<const TokenMask>> unique_;
   Stats stats_;
-  // text_depth: memo per class and DFA state (-1 = not known, -2 = being computed), and per
-  // class and text state one byte per (DFA byte class, next text state).
-  std::vector<int8_t> depth_[TokenTrie::kTextClasses];
-  std::vector<int8_t> exact_[TokenTrie::kTextClasses];  // exact_chars memo, same markers
+  // class_chars: memo per class and DFA state, and per class and text state one byte per
+  // (DFA byte class, next text state).
+  std::vector<Chars> chars_[TokenTrie::kTextClasses];
   std::vector<uint8_t> reps_[TokenTrie::kTextClasses][TokenTrie::kTextStates];
 };
 

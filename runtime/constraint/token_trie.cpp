@@ -99,7 +99,7 @@ TokenTrie::TokenTrie(std::shared_ptr<const Vocabulary> vocab, bool include_speci
   }
   // Bulk classes, bottom-up (children follow their parent in preorder). ok[c][i] bit u: every
   // token continues after node i with class c text when c's automaton is in state u there;
-  // height[i]: the most bytes any token continues after node i.
+  // height[i]: the most characters any token starts after node i.
   const size_t n = nodes_.size();
   // via[c][b][m]: the states u of class c whose move on byte b lands in the state set m.
   static uint8_t via[kTextClasses][256][256];
@@ -121,14 +121,14 @@ TokenTrie::TokenTrie(std::shared_ptr<const Vocabulary> vocab, bool include_speci
     uint8_t m[kTextClasses];
   };
   std::vector<Ok> ok(n, Ok{{0xFF, 0xFF, 0xFF}});
-  std::vector<uint16_t> height(n, 0);
+  std::vector<uint16_t> height(n, 0);  // in characters started (bytes that are not 10xxxxxx)
   for (size_t i = n; i-- > 1;) {
     Ok o{{0xFF, 0xFF, 0xFF}};
     uint16_t h = 0;
     for (size_t c = i + 1; c < nodes_[i].end; c = nodes_[c].end) {
       const uint8_t b = nodes_[c].byte;
       for (int k = 0; k < kTextClasses; ++k) o.m[k] &= via[k][b][ok[c].m[k]];
-      h = std::max<uint16_t>(h, static_cast<uint16_t>(height[c] + 1));
+      h = std::max<uint16_t>(h, static_cast<uint16_t>(height[c] + ((b & 0xC0) != 0x80)));
     }
     height[i] = h;
     ok[i] = o;

@@ -16,8 +16,9 @@ class TokenTrie {
   struct Node {
     uint8_t byte;  // edge byte into this node (root: unused)
     // kNoBulk, or (c << 6 | h): every token in this subtree continues after this node's byte with
-    // at most h (< 64) more bytes, all text of class c (the smallest such TextClass). Lets the
-    // masker accept the whole subtree at once in a state that survives h bytes of class c text.
+    // text of class c (the smallest such TextClass) from a character boundary, of at most h (< 64)
+    // characters (characters started: bytes that are not UTF-8 continuation bytes). Lets the
+    // masker accept the whole subtree at once in a state that survives h characters of class c.
     uint8_t bulk;
     uint16_t depth;      // root = 0
     uint32_t end;        // one past the last node of this subtree
@@ -46,7 +47,7 @@ class TokenTrie {
   // The tokens whose whole text is class-c text from a character boundary ("class tokens"),
   // split by length in characters (characters started: bytes that are not UTF-8 continuation
   // bytes, so every byte for the ASCII classes), and the trie of all other tokens. A state that
-  // survives exactly the class texts of at most r characters (TokenMasker::exact_chars) allows
+  // survives exactly the class texts of at most r characters (TokenMasker::class_chars) allows
   // exactly up_to[r] among the class tokens: its mask is up_to[r] plus a walk of `rest`.
   // Built on first use, once per class (thread-safe); about (kMaxExactChars + 1) masks.
   static constexpr int kMaxExactChars = 32;

@@ -181,53 +181,76 @@ TEST_CASE("masks: bulk subtree acceptance equals the plain walk on random states
   CHECK(walked_bulk * 10 < walked_plain * 9);
 }
 
-TEST_CASE("masks: text_depth is a proved lower bound, and tight on simple cases") {
-  // Every text of the class with at most text_depth bytes must keep the state live (random
-  // texts, cut anywhere); a few exact values pin the search down.
+TEST_CASE("masks: class_chars bounds are proved, and tight on simple cases") {
+  // Every class text of at most lo characters must keep the state live, and with exact r every
+  // one of r + 1 characters must kill it (random texts of that many characters started, the
+  // last one cut anywhere); a few exact values pin the search down.
   auto trie = std::make_shared<const TokenTrie>(small_vocab());
   std::mt19937 rng(5);
-  auto random_text = [&](int cls, size_t len) {
+  auto random_text = [&](int cls, int chars) {
     std::string t;
     int u = 0;
-    while (t.size() < len) {
+    for (int started = 0; started < chars || (u != 0 && rng() % 2);) {
       uint8_t b = static_cast<uint8_t>(rng());
       uint8_t v = TokenTrie::text_next(cls, u, b);
       if (v == TokenTrie::kTextDead) continue;
+      started += u == 0;
       t += static_cast<char>(b);
       u = v;
     }
     return t;
   };
+  size_t exact_checked = 0;
   for (const char* pattern : {"\"[^\"\\\\\\x00-\\x1F]*\"", "[^\\n]{0,30}", "[a-z0-9]{0,9}", "[A-Za-z]{5}x",
-                              "[ -~\\x{80}-\\x{10FFFF}]{0,15}", "(a|b|[^ab]{2}){0,20}"}) {
+                              "[ -~\\x{80}-\\x{10FFFF}]{0,15}", "(a|b|[^ab]{2}){0,20}", "(ab|cd)*e", "\"[^\"]{0,3}\\x{e9}?\""}) {
     auto dfa = compile_regex(pattern);
     TokenMasker m(dfa, trie);
     REQUIRE(dfa->explore(5000));
     for (int32_t s = 1; s < static_cast<int32_t>(dfa->num_states()); ++s)
       for (int cls = 0; cls < TokenTrie::kTextClasses; ++cls) {
-        int d = m.text_depth(cls, s);
-        for (int k = 0; k < 20 && d > 0; ++k) {
-          std::string t = random_text(cls, 1 + rng() % static_cast<unsigned>(d));
-          CHECK_MESSAGE(dfa->walk(s, t) != LazyDfa::kDead, std::string(pattern) << " state " << s << " class " << cls << " depth " << d);
+        TokenMasker::CharBound c = m.class_chars(cls, s);
+        CHECK(c.lo >= 0);
+        CHECK(c.lo <= TokenTrie::kMaxExactChars);
+        if (c.exact >= 0) CHECK(c.lo == c.exact);
+        for (int k = 0; k < 20; ++k) {
+          if (c.lo > 0) {
+            std::string t = random_text(cls, 1 + static_cast<int>(rng() % static_cast<unsigned>(c.lo)));
+            CHECK_MESSAGE(dfa->walk(s, t) != LazyDfa::kDead, std::string(pattern) << " state " << s << " class " << cls << " lo " << c.lo);
+          }
+          if (c.exact >= 0) {
+            std::string t = random_text(cls, c.exact + 1);
+            CHECK_MESSAGE(dfa->walk(s, t) == LazyDfa::kDead, std::string(pattern) << " state " << s << " class " << cls << " exact " << c.exact);
+            ++exact_checked;
+          }
         }
       }
   }
-  auto counter = compile_regex("[^\\n]{0,30}");
+  CHECK(exact_checked > 1000);
+  auto counter = compile_regex("[^\\n]{0,40}");
   TokenMasker m(counter, trie);
   int32_t s = counter->start();
-  CHECK(m.text_depth(TokenTrie::kPlain, s) == 24);  // capped (30 left)
-  for (int i = 0; i < 20; ++i) s = counter->next(s, 'a');
-  CHECK(m.text_depth(TokenTrie::kPlain, s) == 10);  // exactly the ten characters left
-  CHECK(m.text_depth(TokenTrie::kAlpha, s) == 10);
+  CHECK(m.class_chars(TokenTrie::kPlain, s).lo == 32);     // capped (40 left)
+  CHECK(m.class_chars(TokenTrie::kPlain, s).exact == -1);  // too far to prove
+  CHECK(m.class_chars(TokenTrie::kPlain, s, 5).lo >= 5);   // searched only as deep as needed
+  for (int i = 0; i < 30; ++i) s = counter->next(s, 'a');
+  CHECK(m.class_chars(TokenTrie::kPlain, s).lo == 10);  // exactly the ten characters left
+  CHECK(m.class_chars(TokenTrie::kPlain, s).exact == 10);
+  CHECK(m.class_chars(TokenTrie::kAlpha, s).exact == 10);
   auto str = compile_regex("\"[^\"\\\\\\x00-\\x1F]*\"");
   TokenMasker ms(str, trie);
   int32_t in = str->next(str->start(), '"');
-  CHECK(ms.text_depth(TokenTrie::kPlain, in) == 24);             // any plain text, forever
-  CHECK(ms.text_depth(TokenTrie::kPlain, str->start()) == 0);    // must open with '"'
+  CHECK(ms.class_chars(TokenTrie::kPlain, in).lo == 32);  // any plain text, forever
+  CHECK(ms.class_chars(TokenTrie::kPlain, in).exact == -1);
+  CHECK(ms.class_chars(TokenTrie::kPlain, str->start()).lo == 0);     // must open with '"'
+  CHECK(ms.class_chars(TokenTrie::kPlain, str->start()).exact == 0);  // no plain text at all
   auto digits = compile_regex("[a-z0-9]{0,9}");
   TokenMasker md(digits, trie);
-  CHECK(md.text_depth(TokenTrie::kAlpha, digits->start()) == 0);  // 'A' kills it
-  CHECK(md.text_depth(TokenTrie::kPlain, digits->start()) == 0);
+  CHECK(md.class_chars(TokenTrie::kAlpha, digits->start()).lo == 0);  // 'A' kills it
+  CHECK(md.class_chars(TokenTrie::kAlpha, digits->start()).exact == -1);
+  CHECK(md.class_chars(TokenTrie::kAlnum, digits->start()).lo == 0);
+  auto cycle = compile_regex("(ab|cd)*e");  // a two-state cycle: a lower bound only
+  TokenMasker mc(cycle, trie);
+  CHECK(mc.class_chars(TokenTrie::kAlpha, cycle->start()).lo == 0);  // 'b' kills it
 }
 
 TEST_CASE("masks: class index equals the class automaton's definition") {
@@ -284,7 +307,7 @@ std::vector<int32_t> counter_states(LazyDfa& dfa, int32_t s, int n, std::mt19937
 
 TEST_CASE("masks: maxLength strings near their bound, multi-byte text: exact route equals the plain walk") {
   // Inside a string of at most n characters (JSON's maxLength counts code points) with r left,
-  // the state survives exactly the plain texts of <= r characters: exact_chars must say r, and
+  // the state survives exactly the plain texts of <= r characters: class_chars must say exact r, and
   // the mask built from the class index plus the walk of the other tokens must equal the plain
   // node-by-node walk, at every r, also in states inside a character (r = 0 there: only the
   // other tokens, continuation bytes among them, can be allowed).
@@ -313,11 +336,13 @@ TEST_CASE("masks: maxLength strings near their bound, multi-byte text: exact rou
       for (size_t i = 0; i < states.size(); ++i) {
         int32_t s = states[i];
         CHECK_MESSAGE(bulk.compute(s) == plain.compute(s), std::string(c.pattern) << " after " << used[i] << " characters");
-        int r = bulk.exact_chars(TokenTrie::kPlain, s);
+        int r = bulk.class_chars(TokenTrie::kPlain, s).exact;
         if (used[i] < 0) {
           CHECK(r == 0);  // inside a character no class text (it starts at a boundary) survives
-        } else if (c.counter && c.n - used[i] <= TokenTrie::kMaxExactChars) {
+        } else if (c.counter && c.n - used[i] < TokenTrie::kMaxExactChars) {
           CHECK_MESSAGE(r == c.n - used[i], std::string(c.pattern) << " after " << used[i] << " characters");
+        } else if (c.counter) {  // too far from the bound to search: a lower bound at the cap
+          CHECK(bulk.class_chars(TokenTrie::kPlain, s).lo == TokenTrie::kMaxExactChars);
         }
         exact_states += r >= 0;
       }
@@ -329,11 +354,11 @@ TEST_CASE("masks: maxLength strings near their bound, multi-byte text: exact rou
   // The other classes and simple exact values.
   auto alpha = compile_regex("[a-zA-Z]{0,5}[0-9]");
   TokenMasker ma(alpha, trie);
-  CHECK(ma.exact_chars(TokenTrie::kAlpha, alpha->start()) == 5);
-  CHECK(ma.exact_chars(TokenTrie::kAlnum, alpha->start()) == -1);  // "1" survives, "11" dies
-  CHECK(ma.exact_chars(TokenTrie::kPlain, alpha->start()) == -1);
+  CHECK(ma.class_chars(TokenTrie::kAlpha, alpha->start()).exact == 5);
+  CHECK(ma.class_chars(TokenTrie::kAlnum, alpha->start()).exact == -1);  // "1" survives, "11" dies
+  CHECK(ma.class_chars(TokenTrie::kPlain, alpha->start()).exact == -1);
   auto free_text = compile_regex("\"[^\"]*\"");
   TokenMasker mf(free_text, trie);
-  CHECK(mf.exact_chars(TokenTrie::kPlain, free_text->next(free_text->start(), '"')) == -1);  // unbounded
-  CHECK(mf.exact_chars(TokenTrie::kPlain, free_text->start()) == 0);  // no plain text before the quote
+  CHECK(mf.class_chars(TokenTrie::kPlain, free_text->next(free_text->start(), '"')).exact == -1);  // unbounded
+  CHECK(mf.class_chars(TokenTrie::kPlain, free_text->start()).exact == 0);  // no plain text before the quote
 }
