@@ -69,15 +69,32 @@ int32_t LazyDfa::intern(std::vector<int32_t>& set, bool accept) {
 
 int32_t LazyDfa::compute(int32_t s, uint8_t b) {
   const auto& nodes = nfa_->nodes();
+  const std::vector<int32_t>& from = sets_[s];
+  // The target depends only on which of s's nodes take b: byte classes that match the same
+  // nodes (inside a string, every ordinary ASCII character) share one closure and lookup.
+  uint64_t match = 0;
+  const bool small = from.size() <= 64;
+  if (small) {
+    for (size_t i = 0; i < from.size(); ++i) {
+      const Nfa::Node& n = nodes[from[i]];
+      match |= static_cast<uint64_t>(n.lo <= b && b <= n.hi) << i;
+    }
+    auto it = by_match_.find({s, match});
+    if (it != by_match_.end()) return trans_[static_cast<size_t>(s) * nc_ + cls_[b]] = it->second;
+  }
   std::vector<int32_t> set;
   bool accept = false;
   ++visit_gen_;
-  for (int32_t x : sets_[s]) {
+  for (int32_t x : from) {
     const Nfa::Node& n = nodes[x];
     if (n.lo <= b && b <= n.hi) closure(n.out, set, accept);
   }
   int32_t t = intern(set, accept);
   trans_[static_cast<size_t>(s) * nc_ + cls_[b]] = t;
+  if (small) {
+    by_match_.emplace(MatchKey{s, match}, t);
+    memory_ += 32;
+  }
   return t;
 }
 

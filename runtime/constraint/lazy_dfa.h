@@ -66,6 +66,18 @@ class LazyDfa {
   std::vector<std::vector<int32_t>> sets_;    // sorted live byte-range nodes per state
   std::vector<uint8_t> accept_;
   std::unordered_map<std::string, int32_t> index_;
+  // compute(): targets by (state, which of its nodes take the byte), for states of <= 64 nodes.
+  struct MatchKey {
+    int32_t s;
+    uint64_t match;
+    bool operator==(const MatchKey&) const = default;
+  };
+  struct MatchHash {
+    size_t operator()(const MatchKey& k) const {
+      return std::hash<uint64_t>()(k.match * 0x9E3779B97F4A7C15ull ^ static_cast<uint64_t>(k.s));
+    }
+  };
+  std::unordered_map<MatchKey, int32_t, MatchHash> by_match_;
   std::vector<uint32_t> visit_;               // closure marks, stamped with visit_gen_
   uint32_t visit_gen_ = 0;
   std::vector<int32_t> stack_;
