@@ -59,6 +59,8 @@ class StreamDecoder {
   explicit StreamDecoder(const Tokenizer& tok, int32_t prev = -1) : tok_(tok), prev_(prev) {}
   std::string push(int32_t id);
   std::string flush();  // whatever is held (invalid UTF-8 is passed through at the end)
+  // True while bytes of an incomplete UTF-8 character are held back.
+  bool holds_partial() const { return !pending_.empty(); }
 
  private:
   const Tokenizer& tok_;

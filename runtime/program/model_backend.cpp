@@ -20,6 +20,7 @@
 #include "constraint.h"
 #include "constraint_error.h"
 #include "engine.h"
+#include "gen_jump.h"
 #include "model_loader.h"
 #include "random_model.h"
 #include "sampler.h"
@@ -51,6 +52,13 @@ struct Job {
   std::unique_ptr<StreamDecoder> dec;
   TokenMasker* masker = nullptr;
   int32_t cstate = 0;
+  int32_t prev_cstate = 0;  // the constraint state before the last sampled token
+  // Jump-forward: each jump ends the running serve::Request and submits prompt + generated again
+  // (the radix cache holds everything computed before the jump).
+  bool jump = false;
+  bool restart = false;           // `main` ended for a jump: submit it again
+  int32_t first_cached = -1;      // cached_tokens of the first admission, kept across restarts
+  std::vector<int32_t> prompt0;   // the gen's prompt tokens
   std::vector<int32_t> no_early_stop;  // ids masked out before min_tokens
   int64_t max_new = 0;
   size_t streamed = 0;
@@ -92,6 +100,7 @@ class ModelBackend : public Backend {
     engine_ = make_cpu_engine(model_, eo);
     sched_ = std::make_unique<serve::Scheduler>(*engine_, o.sched);
     no_cache_ = o.sched.disable_radix_cache;
+    jump_forward_ = o.jump_forward && !no_cache_;
   }
 
   ~ModelBackend() override {
@@ -139,7 +148,12 @@ class ModelBackend : public Backend {
         if (it == owner_of_.end()) throw std::logic_error("model backend: the scheduler finished an unknown request");
         Job* j = it->second;
         owner_of_.erase(it);
-        if (--j->outstanding > 0) continue;
+        --j->outstanding;
+        if (j->restart && s == &j->main && s->finish != serve::Finish::Abort) {
+          restart_gen(*j);
+          continue;
+        }
+        if (j->outstanding > 0) continue;
         complete(*j);
         done.push_back(j->r);
         jobs_.erase(j);
@@ -160,6 +174,8 @@ class ModelBackend : public Backend {
                                 {"select_requests", stats_.selects},
                                 {"prefill_requests", stats_.prefills},
                                 {"generated_tokens", stats_.generated_tokens},
+                                {"jump_forwards", stats_.jumps},
+                                {"jump_forward_tokens", stats_.jump_tokens},
                                 {"scored_tokens", stats_.scored_tokens},
                                 {"step_seconds", r3(stats_.step_seconds)},
                                 {"owner_seconds", r3(stats_.owner_seconds)}};
@@ -172,6 +188,7 @@ class ModelBackend : public Backend {
  private:
   struct Stats {
     uint64_t requests = 0, gens = 0, selects = 0, prefills = 0, generated_tokens = 0, scored_tokens = 0;
+    uint64_t jumps = 0, jump_tokens = 0;  // jump-forwards, and tokens they appended without sampling
     double step_seconds = 0, owner_seconds = 0;
   };
 
@@ -258,11 +275,21 @@ class ModelBackend : public Backend {
     j.dec = std::make_unique<StreamDecoder>(*tok_, tokens.back());
     if (g.constraint != ConstraintKind::None) {
       j.masker = masker(g.constraint, g.constraint_text);
-      j.cstate = j.masker->dfa().start();
+      j.cstate = j.prev_cstate = j.masker->dfa().start();
+      // Per-token logprobs would need a model step per token: no jumps then.
+      j.jump = jump_forward_ && !g.logprobs;
+    }
+    if (j.jump) {
+      j.prompt0 = tokens;
+      // Bytes forced from the start (a JSON object's first key) go into the first prefill.
+      Jump first = try_jump(j, 0);
+      if (first == Jump::Stopped) return;  // a stop string inside them: done without a model step
+      tokens.insert(tokens.end(), j.generated.begin(), j.generated.end());
     }
     j.main.kind = serve::RequestKind::Generate;
     j.main.prompt = std::move(tokens);
-    j.main.max_new_tokens = static_cast<int32_t>(std::min<int64_t>(j.max_new, std::numeric_limits<int32_t>::max()));
+    j.main.max_new_tokens = static_cast<int32_t>(
+        std::min<int64_t>(j.max_new - static_cast<int64_t>(j.generated.size()), std::numeric_limits<int32_t>::max()));
     Job* jp = &j;
     j.main.owner = [this, jp](std::span<const float> logits, const serve::Request&) { return next_token(*jp, logits); };
     enqueue(j, j.main);
@@ -398,7 +425,10 @@ class ModelBackend : public Backend {
     j.generated.push_back(s.token);
     ++stats_.generated_tokens;
     if (r->gen.logprobs) r->token_logprobs.push_back(s.logprob);
-    if (j.masker) j.cstate = j.masker->advance(j.cstate, s.token);
+    if (j.masker) {
+      j.prev_cstate = j.cstate;
+      j.cstate = j.masker->advance(j.cstate, s.token);
+    }
     size_t keep = 0;
     if (j.stops->feed(j.dec->push(s.token), &keep) && !early) {
       j.keep = keep;
@@ -406,7 +436,59 @@ class ModelBackend : public Backend {
     }
     stream_to(j, j.stops->text().size() - j.stops->held_back());
     if (static_cast<int64_t>(j.generated.size()) >= j.max_new) return {s.token, serve::Finish::Length};
+    if (j.jump) switch (try_jump(j, 1)) {
+        case Jump::None:
+          break;
+        case Jump::Restart:
+          // This request ends here; step() submits prompt + generated again (restart_gen).
+          j.restart = true;
+          return {s.token, serve::Finish::Stop};
+        case Jump::Stopped:
+          return {s.token, serve::Finish::Stop};
+      }
     return {s.token, serve::Finish::None};
+  }
+
+  enum class Jump { None, Restart, Stopped };
+
+  // Appends the bytes the constraint forces after j.generated (re-tokenised together with its
+  // last `retokenize` tokens) to j.generated, the constraint state, the stop checker and the
+  // stream. Restart: the appended tokens still need a forward pass; Stopped: a stop string ended
+  // the gen inside them (j.keep set).
+  Jump try_jump(Job& j, size_t retokenize) {
+    if (j.dec->holds_partial()) return Jump::None;  // the text ends inside a character
+    JumpPlan p;
+    const int32_t tail_state = retokenize ? j.prev_cstate : j.cstate;
+    if (!plan_jump(*j.masker, tail_state, j.cstate, j.generated, retokenize, *tok_, &p)) return Jump::None;
+    // Leave room for at least one sampled token after the jump.
+    if (static_cast<int64_t>(p.keep + p.append.size()) >= j.max_new) return Jump::None;
+    ++stats_.jumps;
+    stats_.jump_tokens += p.append.size() - (j.generated.size() - p.keep);
+    j.generated.resize(p.keep);
+    j.generated.insert(j.generated.end(), p.append.begin(), p.append.end());
+    j.cstate = j.prev_cstate = p.state;
+    j.dec = std::make_unique<StreamDecoder>(*tok_, j.generated.back());
+    const bool early = static_cast<int64_t>(j.generated.size()) < j.r->gen.min_tokens;
+    size_t keep = 0;
+    if (j.stops->feed(p.text, &keep) && !early) {
+      j.keep = keep;
+      return Jump::Stopped;
+    }
+    stream_to(j, j.stops->text().size() - j.stops->held_back());
+    return Jump::Restart;
+  }
+
+  // Submits a jumped gen again: its prompt plus everything generated, forced tokens included. The
+  // radix cache has the prompt and every token whose K/V the ended request computed.
+  void restart_gen(Job& j) {
+    j.restart = false;
+    if (j.first_cached < 0) j.first_cached = j.main.cached_tokens;
+    std::vector<int32_t> p = j.prompt0;
+    p.insert(p.end(), j.generated.begin(), j.generated.end());
+    j.main.prompt = std::move(p);
+    j.main.max_new_tokens = static_cast<int32_t>(
+        std::min<int64_t>(j.max_new - static_cast<int64_t>(j.generated.size()), std::numeric_limits<int32_t>::max()));
+    enqueue(j, j.main);
   }
 
   void stream_to(Job& j, size_t end) {
@@ -421,7 +503,7 @@ class ModelBackend : public Backend {
     Request* r = j.r;
     const serve::Request& m = j.main;
     if (r->kind != RequestKind::Select) {
-      r->cached_tokens = m.cached_tokens;
+      r->cached_tokens = j.first_cached >= 0 ? j.first_cached : m.cached_tokens;
       r->completion_tokens = static_cast<int64_t>(j.generated.size());
     }
     if (r->kind == RequestKind::Prefill) {
@@ -502,6 +584,7 @@ class ModelBackend : public Backend {
   std::unique_ptr<Engine> engine_;
   std::unique_ptr<serve::Scheduler> sched_;  // owns the engine's KV pool
   bool no_cache_ = false;                     // --disable-radix-cache: prefills are skipped
+  bool jump_forward_ = true;
   std::unordered_map<Job*, std::unique_ptr<Job>> jobs_;
   std::unordered_map<const serve::Request*, Job*> owner_of_;
   std::vector<Request*> ready_;  // finished at submit (errors, nothing to compute)

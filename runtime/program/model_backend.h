@@ -27,6 +27,11 @@ struct ModelBackendOptions {
   // Scheduling and cache options (--max-total-tokens, --page-size, --disable-radix-cache,
   // --chunked-prefill-size, --max-running-requests, --schedule-policy).
   serve::SchedulerOptions sched;
+  // Jump-forward for constrained gens (gen_jump.h): bytes the constraint forces are appended as
+  // one prefill chunk instead of sampled token by token. Off with --disable-jump-forward; never
+  // used for gens that want logprobs, nor without the radix cache (each jump restarts the
+  // request, and only the cache keeps the work done before it).
+  bool jump_forward = true;
 };
 
 // model_spec: a llama2.c .bin, a .gguf, a Hugging Face folder, or "random:LIKE[:DTYPE]". Throws

@@ -243,6 +243,8 @@ void add_run_options(CLI::App& app, RunOptions& o) {
   app.add_option("--page-size", o.page_size, "KV page size in tokens (1: token-level prefix sharing)")
       ->check(int_at_least(1));
   app.add_flag("--disable-radix-cache", o.disable_radix_cache, "no prefix reuse between requests (for comparison)");
+  app.add_flag("--disable-jump-forward", o.disable_jump_forward,
+               "constrained gens sample every token, also the ones the constraint forces (for comparison)");
   app.add_option("--chunked-prefill-size", o.chunked_prefill_size,
                  "prefill tokens per engine step (default 1024; 0 or -1: no chunking)")
       ->check(int_at_least(-1));
@@ -261,6 +263,7 @@ bool model_backend_options(const RunOptions& o, ModelBackendOptions* out, std::s
   ModelBackendOptions bo;
   bo.threads = o.threads;
   bo.kv_cache_bytes = o.kv_cache_mib * (int64_t{1} << 20);
+  bo.jump_forward = !o.disable_jump_forward;
   serve::SchedulerOptions& s = bo.sched;
   s.max_total_tokens = o.max_total_tokens;
   s.page_size = o.page_size;

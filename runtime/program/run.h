@@ -37,6 +37,7 @@ struct RunOptions {
   std::optional<double> mem_fraction_static;  // --mem-fraction-static F: GPU pools only (warned and ignored)
   int32_t page_size = 1;               // --page-size N
   bool disable_radix_cache = false;    // --disable-radix-cache
+  bool disable_jump_forward = false;   // --disable-jump-forward: constrained gens sample every token
   // --chunked-prefill-size N (0 or -1: no chunking). 1024 by default: on the CPU engine, prefills
   // of many thousand tokens in one forward run 1.4-1.5x slower than in chunks (bench/README.md).
   int32_t chunked_prefill_size = 1024;

@@ -20,7 +20,7 @@ TEST_CASE("serving flags: parsed into the backend's scheduler options; bad value
   std::vector<std::string> argv = {"--max-total-tokens", "4096", "--page-size", "4", "--disable-radix-cache",
                                    "--chunked-prefill-size", "512", "--max-running-requests", "8",
                                    "--schedule-policy", "dfs-weight", "--kv-cache-mib", "256",
-                                   "--mem-fraction-static", "0.8"};
+                                   "--mem-fraction-static", "0.8", "--disable-jump-forward"};
   std::reverse(argv.begin(), argv.end());
   app.parse(argv);
   ModelBackendOptions bo;
@@ -34,11 +34,13 @@ TEST_CASE("serving flags: parsed into the backend's scheduler options; bad value
   CHECK(bo.sched.policy == serve::SchedulePolicy::DfsWeight);
   CHECK(bo.kv_cache_bytes == int64_t{256} << 20);
   CHECK(o.mem_fraction_static == 0.8);
+  CHECK_FALSE(bo.jump_forward);
 
   // Defaults: radix cache on, LPM, chunks of 1024 tokens, 64 running requests, the pool from the budget.
   RunOptions d;
   REQUIRE(model_backend_options(d, &bo, &why));
   CHECK_FALSE(bo.sched.disable_radix_cache);
+  CHECK(bo.jump_forward);
   CHECK(bo.sched.policy == serve::SchedulePolicy::Lpm);
   CHECK(bo.sched.chunked_prefill_size == 1024);
   CHECK(bo.sched.max_running_requests == 64);
