@@ -24,6 +24,12 @@ TokenMasker::CharBound TokenMasker::class_chars(int cls, int32_t s, int need) {
   return {c.lo, c.exact};
 }
 
+TokenMasker::CharBound TokenMasker::known_chars(int cls, int32_t s) const {
+  const auto& memo = chars_[cls];
+  if (static_cast<size_t>(s) >= memo.size() || memo[static_cast<size_t>(s)].lo < 0) return {0, -1};
+  return {memo[static_cast<size_t>(s)].lo, memo[static_cast<size_t>(s)].exact};
+}
+
 // Depth-first over boundary states. If some one-character text (a lead byte alone, or a prefix
 // of a character) dies, lo = 0, and the state is exact (r = 0) iff every one dies. Otherwise,
 // over the boundary states t after one whole character: lo = 1 + min lo(t), and exact

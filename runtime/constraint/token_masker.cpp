@@ -65,6 +65,7 @@ TokenMask TokenMasker::compute(int32_t state) {
 void TokenMasker::walk(const TokenTrie& trie, int32_t state, uint32_t* words) {
   const auto& nodes = trie.nodes();
   const int32_t* ids = trie.token_ids().data();
+  const uint8_t* tchars = trie.token_chars().data();
   const TokenTrie::Node* nd = nodes.data();
   LazyDfa& dfa = *dfa_;
   size_t n = nodes.size() - 1;  // last node is the sentinel
@@ -90,15 +91,31 @@ void TokenMasker::walk(const TokenTrie& trie, int32_t state, uint32_t* words) {
       continue;
     }
     if (x.bulk != TokenTrie::kNoBulk && (x.bulk & 63) > 0 && bulk_) {
-      // The character bound, searched only as deep as this subtree; subtrees taller than
-      // kCharCap characters are walked until their parts are short enough.
+      // Every token below continues with class text of at most h characters. The character
+      // bound is searched only as deep as needed; for taller subtrees (long runs of one
+      // character, walked down anyway) a search would go kCharCap characters past every node
+      // of the run, so only a bound already known is used there.
       const int h = x.bulk & 63, c = x.bulk >> 6;
-      bool all = h <= kCharCap && h <= class_chars(c, s, h).lo;
+      const CharBound b = h <= kCharCap ? class_chars(c, s, h) : known_chars(c, s);
       table = dfa.table();  // the search may have grown the table
-      if (all) {
-        // Every token below continues with at most that many characters of that class, which
-        // s survives: all of them are allowed.
+      if (h <= b.lo) {
+        // s survives all of them: every token below is allowed.
         for (uint32_t k = x.tok_begin, e = nd[x.end].tok_begin; k < e; ++k) {
+          int32_t id = ids[k];
+          words[static_cast<uint32_t>(id) >> 5] |= 1u << (id & 31);
+        }
+        i = x.end;
+        continue;
+      }
+      if (b.exact >= 0) {
+        // s survives exactly the continuations of at most r characters: a token below is
+        // allowed iff it has at most r more characters than this node's prefix.
+        const std::string& first = trie.vocab().tokens[static_cast<size_t>(ids[x.tok_begin])];
+        int limit = b.exact;
+        for (size_t k = 0; k < x.depth; ++k) limit += (static_cast<uint8_t>(first[k]) & 0xC0) != 0x80;
+        ++stats_.exact_subtrees;
+        for (uint32_t k = x.tok_begin, e = nd[x.end].tok_begin; k < e; ++k) {
+          if (tchars[k] > limit) continue;
           int32_t id = ids[k];
           words[static_cast<uint32_t>(id) >> 5] |= 1u << (id & 31);
         }

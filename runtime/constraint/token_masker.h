@@ -20,6 +20,7 @@ class TokenMasker {
     uint64_t hits = 0, misses = 0;
     uint64_t walked_nodes = 0;  // trie nodes visited one by one by compute(), all calls
     uint64_t class_masks = 0;   // compute() calls that started from a class index mask
+    uint64_t exact_subtrees = 0;  // subtrees whose tokens were picked by length (exact bound)
     size_t cached_states = 0, unique_masks = 0, bytes = 0;
   };
 
@@ -70,6 +71,7 @@ class TokenMasker {
     bool limited = false;  // lo is only a bound, good for the need it was searched for
   };
   Chars search_chars(int cls, int32_t s, int need);
+  CharBound known_chars(int cls, int32_t s) const;  // the memo only: {0, -1} if not searched
   // The node-by-node walk of `trie` from `state` (with bulk subtree acceptance when on), setting
   // allowed tokens in words.
   void walk(const TokenTrie& trie, int32_t state, uint32_t* words);

@@ -74,6 +74,7 @@ TokenTrie::TokenTrie(std::shared_ptr<const Vocabulary> vocab, bool include_speci
   });
   nodes_.reserve(order.size() * 3);
   ids_.reserve(order.size());
+  chars_.reserve(order.size());
   nodes_.push_back({0, kNoBulk, 0, 0, 0});
   std::vector<uint32_t> stack = {0};  // path of node indices; stack[d] has depth d
   std::string_view prev;
@@ -91,6 +92,9 @@ TokenTrie::TokenTrie(std::shared_ptr<const Vocabulary> vocab, bool include_speci
                         0, static_cast<uint32_t>(ids_.size())});
     }
     ids_.push_back(id);
+    size_t chars = 0;
+    for (char ch : s) chars += (static_cast<uint8_t>(ch) & 0xC0) != 0x80;
+    chars_.push_back(static_cast<uint8_t>(std::min<size_t>(chars, 255)));
     prev = s;
   }
   while (!stack.empty()) {

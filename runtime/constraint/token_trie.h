@@ -60,6 +60,9 @@ class TokenTrie {
 
   const std::vector<Node>& nodes() const { return nodes_; }  // nodes_.back() is a sentinel
   const std::vector<int32_t>& token_ids() const { return ids_; }
+  // Per entry of token_ids(): characters started in the token's text (bytes that are not UTF-8
+  // continuation bytes), at most 255.
+  const std::vector<uint8_t>& token_chars() const { return chars_; }
   const Vocabulary& vocab() const { return *vocab_; }
   size_t num_nodes() const { return nodes_.size() - 1; }
   bool include_special() const { return include_special_; }
@@ -72,6 +75,7 @@ class TokenTrie {
   std::shared_ptr<const Vocabulary> vocab_;
   std::vector<Node> nodes_;
   std::vector<int32_t> ids_;
+  std::vector<uint8_t> chars_;
   bool include_special_;
   std::unique_ptr<Lazy> lazy_;
 };

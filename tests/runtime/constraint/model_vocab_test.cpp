@@ -288,5 +288,20 @@ TEST_CASE("Llama 3: maxLength strings near their bound, multi-byte text: class-i
         if (at_bound.test(id)) CHECK(llama3->tokens[static_cast<size_t>(id)][0] == '"');
     }
   }
-  MESSAGE("maxLength strings: " << states << " states compared");
+  // Email-like runs (not plain text: no class-index route): near the bound the walk picks the
+  // tokens of alphanumeric subtrees by length.
+  auto email = compile_regex("[a-zA-Z0-9._%+-]{1,20}@[a-z]{1,9}\\.com");
+  TokenMasker bulk(email, trie), plain(email, trie);
+  plain.set_bulk(false);
+  const char* run[] = {"a", "Z", "7", ".", "_", "-", "%"};
+  for (int rep = 0; rep < 3; ++rep) {
+    int32_t s = email->start();
+    for (int k = 0; k <= 20; ++k) {
+      CHECK_MESSAGE(bulk.compute(s) == plain.compute(s), "email local part after " << k << " characters");
+      ++states;
+      s = email->walk(s, run[rng() % std::size(run)]);
+    }
+  }
+  CHECK(bulk.stats().exact_subtrees > 0);
+  MESSAGE("maxLength strings and email runs: " << states << " states compared");
 }

@@ -150,9 +150,10 @@ TEST_CASE("masks: bulk subtree acceptance equals the plain walk on random states
   for (const auto& nd : trie->nodes()) bulk_nodes += nd.bulk != TokenTrie::kNoBulk && (nd.bulk & 63) > 0;
   REQUIRE(bulk_nodes > 100);  // the vocabulary really has subtrees to accept in bulk
   std::mt19937 rng(11);
-  size_t states = 0, walked_bulk = 0, walked_plain = 0;
+  size_t states = 0, walked_bulk = 0, walked_plain = 0, exact_subtrees = 0;
   for (const char* pattern :
        {"\"[^\"\\\\\\x00-\\x1F]*\"", "[^\\n]{0,30}", "x[^\\n]{0,200}", "[a-zA-Z0-9]{1,12}@[a-z]{2,5}",
+        "[a-zA-Z0-9._%+-]{1,20}@[a-zA-Z0-9-]{1,9}", "([A-Za-z]{0,6} ){0,3}",
         "\"([^\"\\\\]|\\\\.){0,40}\"", "[ -~]{3,70}!", "(ab|a[^b]){0,50}", "[\\x{80}-\\x{10FFFF}]{0,9}z",
         "\\{\"k\":\"[^\"]{0,64}\"\\}", "[^a]{2,}a[^b]{0,5}"}) {
     auto dfa = compile_regex(pattern);
@@ -174,8 +175,10 @@ TEST_CASE("masks: bulk subtree acceptance equals the plain walk on random states
     }
     walked_bulk += bulk.stats().walked_nodes;
     walked_plain += plain.stats().walked_nodes;
+    exact_subtrees += bulk.stats().exact_subtrees;
   }
   CHECK(states > 2000);
+  CHECK(exact_subtrees > 100);  // subtrees picked by length near a bound were compared too
   // The fast path was really taken (this mixed vocabulary has few pure subtrees; the Llama 3
   // test in model_vocab_test checks the large savings).
   CHECK(walked_bulk * 10 < walked_plain * 9);
