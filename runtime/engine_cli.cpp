@@ -12,6 +12,7 @@
 #include "cpu_engine.h"
 #include "cuda_engine.h"
 #include "device_select.h"
+#include "engine_factory.h"
 #include "model_loader.h"
 #include "random_model.h"
 #include "sampler.h"
@@ -40,28 +41,13 @@ Loaded load_all(const std::string& spec, bool need_tokenizer = true) {
   return l;
 }
 
-// The engine for --device: the CPU engine, or the CUDA engine when asked for (or, with auto, when
-// this binary has CUDA and a GPU is present). Null with *err set when the request cannot be met.
 std::unique_ptr<Engine> make_engine_for(const std::string& device, std::shared_ptr<const Model> model, int threads,
                                         int32_t kv_slots, DeviceKind* kind, std::string* err) {
-  DeviceRequest req;
-  if (!parse_device_request(device, &req)) {
-    *err = "--device must be auto, cpu or cuda, got '" + device + "'";
-    return nullptr;
-  }
-  // The CUDA engine has not yet run on a GPU (kernels/GPU_TODO.md): until it has, auto means the
-  // CPU engine and only an explicit --device cuda selects it.
-  if (req == DeviceRequest::Auto) req = DeviceRequest::Cpu;
-  if (!resolve_device(req, probe_devices(), kind, err)) return nullptr;
-  if (*kind == DeviceKind::Cuda) {
-    CudaEngineOptions co;
-    co.kv_slots = kv_slots;
-    return make_cuda_engine(std::move(model), co, err);
-  }
-  CpuEngineOptions eo;
-  eo.threads = threads;
-  eo.kv_slots = kv_slots;
-  return make_cpu_engine(std::move(model), eo);
+  EngineRequest r;
+  r.device = device;
+  r.threads = threads;
+  r.kv_slots = kv_slots;
+  return make_engine(r, std::move(model), kind, err);
 }
 
 double cpu_seconds() {

@@ -29,16 +29,13 @@ void add_repl_command(CLI::App& app, Action& action) {
   cmd->callback([o, &action] {
     action = [o](const Context& ctx) {
       o->color = ctx.color;
-      if (o->run.device == "cuda") {
-        std::cerr << "error: --device cuda is not supported yet; use --device cpu\n";
-        return 2;
-      }
       std::unique_ptr<Backend> backend;
       o->has_model = !o->run.model.empty();
       if (o->has_model) {
         try {
           ModelBackendOptions bo;
           bo.threads = o->run.threads;
+          bo.device = o->run.device;
           backend = make_model_backend(o->run.model, bo);
         } catch (const std::exception& e) {
           std::cerr << "error: " << e.what() << "\n";

@@ -20,6 +20,7 @@
 #include "constraint.h"
 #include "constraint_error.h"
 #include "engine.h"
+#include "engine_factory.h"
 #include "gen_jump.h"
 #include "model_loader.h"
 #include "random_model.h"
@@ -81,23 +82,32 @@ class ModelBackend : public Backend {
   ModelBackend(std::shared_ptr<const Model> model, std::shared_ptr<const Tokenizer> tok, const ModelBackendOptions& o)
       : model_(std::move(model)), tok_(std::move(tok)) {
     const ModelConfig& c = model_->config;
-    CpuEngineOptions eo;
-    eo.threads = o.threads;
-    eo.kv_slots = o.kv_slots;
+    DeviceKind kind = DeviceKind::Cpu;
+    std::string why;
+    if (!select_device(o.device, &kind, &why)) throw std::runtime_error(why);
+    EngineRequest er;
+    er.device = o.device;
+    er.threads = o.threads;
+    er.kv_mem_fraction = o.mem_fraction_static;
+    er.kv_slots = o.kv_slots;
     const int32_t page = std::max(o.sched.page_size, 1);
-    if (eo.kv_slots <= 0 && o.sched.max_total_tokens > 0)
-      eo.kv_slots = (o.sched.max_total_tokens + page - 1) / page * page;
-    if (eo.kv_slots <= 0 && o.kv_cache_bytes > 0) eo.kv_slots = serve::kv_slots_for_bytes(c, o.kv_cache_bytes);
-    if (eo.kv_slots <= 0) {
-      // Room for several full contexts within a 1 GiB budget (f32 K and V per layer).
-      int64_t budget = serve::kv_slots_for_bytes(c, int64_t{1} << 30);
-      if (budget <= 0) budget = 65536;
-      eo.kv_slots = static_cast<int32_t>(std::clamp<int64_t>(budget, c.max_seq_len, 65536));
+    if (er.kv_slots <= 0 && o.sched.max_total_tokens > 0)
+      er.kv_slots = (o.sched.max_total_tokens + page - 1) / page * page;
+    // The CUDA engine sizes its pool from the free GPU memory when kv_slots is 0.
+    if (kind == DeviceKind::Cpu) {
+      if (er.kv_slots <= 0 && o.kv_cache_bytes > 0) er.kv_slots = serve::kv_slots_for_bytes(c, o.kv_cache_bytes);
+      if (er.kv_slots <= 0) {
+        // Room for several full contexts within a 1 GiB budget (f32 K and V per layer).
+        int64_t budget = serve::kv_slots_for_bytes(c, int64_t{1} << 30);
+        if (budget <= 0) budget = 65536;
+        er.kv_slots = static_cast<int32_t>(std::clamp<int64_t>(budget, c.max_seq_len, 65536));
+      }
+      if (er.kv_slots < page)
+        throw std::invalid_argument("the KV cache budget holds " + std::to_string(er.kv_slots) +
+                                    " token slots, less than one page of " + std::to_string(page));
     }
-    if (eo.kv_slots < page)
-      throw std::invalid_argument("the KV cache budget holds " + std::to_string(eo.kv_slots) +
-                                  " token slots, less than one page of " + std::to_string(page));
-    engine_ = make_cpu_engine(model_, eo);
+    engine_ = make_engine(er, model_, &kind, &why);
+    if (!engine_) throw std::runtime_error(why);
     sched_ = std::make_unique<serve::Scheduler>(*engine_, o.sched);
     no_cache_ = o.sched.disable_radix_cache;
     jump_forward_ = o.jump_forward && !no_cache_;

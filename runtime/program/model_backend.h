@@ -19,9 +19,14 @@ struct Model;
 class Tokenizer;
 
 struct ModelBackendOptions {
+  // --device auto|cpu|cuda (engine_factory.h: auto is the CPU engine until the CUDA engine has
+  // been verified on a GPU). A device that cannot be used throws ModelError-like runtime_error.
+  std::string device = "auto";
+  double mem_fraction_static = 0;  // CUDA: share of free GPU memory for the KV pool (0: default)
   int threads = 0;  // 0: all cores
   // KV pool size in token slots. 0: sched.max_total_tokens when that is set, else from
   // kv_cache_bytes (default budget: 1 GiB, between one context and 65,536 slots).
+  // On CUDA: kv_slots or sched.max_total_tokens when set, else from mem_fraction_static.
   int32_t kv_slots = 0;
   int64_t kv_cache_bytes = 0;  // CPU byte budget for K/V (0: the default budget above)
   // Scheduling and cache options (--max-total-tokens, --page-size, --disable-radix-cache,

@@ -16,6 +16,7 @@
 #include "chat_template.h"
 #include "console.h"
 #include "executor.h"
+#include "engine_factory.h"
 #include "model_backend.h"
 #include "progress_bar.h"
 #include "run_args.h"
@@ -264,6 +265,8 @@ bool model_backend_options(const RunOptions& o, ModelBackendOptions* out, std::s
   bo.threads = o.threads;
   bo.kv_cache_bytes = o.kv_cache_mib * (int64_t{1} << 20);
   bo.jump_forward = !o.disable_jump_forward;
+  bo.device = o.device;
+  bo.mem_fraction_static = o.mem_fraction_static.value_or(0.0);
   serve::SchedulerOptions& s = bo.sched;
   s.max_total_tokens = o.max_total_tokens;
   s.page_size = o.page_size;
@@ -298,17 +301,15 @@ int run_module(const sgl_module& m, const RunOptions& o, std::ostream& out, std:
            "Face folder, or random:LIKE for random weights)\n";
     return 2;
   }
-  if (o.device == "cuda") {
-    err << "error: --device cuda is not supported yet; use --device cpu\n";
-    return 2;
-  }
   ModelBackendOptions bo;
   std::string why;
   if (!model_backend_options(o, &bo, &why)) {
     err << "error: " << why << "\n";
     return 2;
   }
-  if (o.mem_fraction_static)
+  DeviceKind kind = DeviceKind::Cpu;
+  std::string device_err;
+  if (o.mem_fraction_static && select_device(o.device, &kind, &device_err) && kind == DeviceKind::Cpu)
     err << "warning: --mem-fraction-static sizes GPU memory pools; the CPU engine ignores it (use --kv-cache-mib or "
            "--max-total-tokens)\n";
   std::unique_ptr<Backend> backend;

@@ -35,6 +35,8 @@ TEST_CASE("serving flags: parsed into the backend's scheduler options; bad value
   CHECK(bo.kv_cache_bytes == int64_t{256} << 20);
   CHECK(o.mem_fraction_static == 0.8);
   CHECK_FALSE(bo.jump_forward);
+  CHECK(bo.mem_fraction_static == 0.8);  // used when --device selects the CUDA engine
+  CHECK(bo.device == "auto");
 
   // Defaults: radix cache on, LPM, chunks of 1024 tokens, 64 running requests, the pool from the budget.
   RunOptions d;
