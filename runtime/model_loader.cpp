@@ -2,6 +2,7 @@
 // formats differ in names, in metadata and in the order of q/k rows (see ModelConfig).
 #include "model_loader.h"
 
+
 #include <sys/stat.h>
 
 #include <cstring>
@@ -9,6 +10,7 @@
 
 #include "gguf.h"
 #include "safetensors.h"
+#include "weight_arena.h"
 
 namespace sgl {
 
@@ -22,12 +24,14 @@ ModelFormat detect_model_format(const std::string& path) {
 }
 
 std::unique_ptr<Model> load_model(const std::string& path) {
+  std::unique_ptr<Model> m;
   switch (detect_model_format(path)) {
-    case ModelFormat::HfFolder: return load_hf(path);
-    case ModelFormat::Gguf: return load_gguf(path);
-    case ModelFormat::Llama2c: return load_llama2c(path);
+    case ModelFormat::HfFolder: m = load_hf(path); break;
+    case ModelFormat::Gguf: m = load_gguf(path); break;
+    case ModelFormat::Llama2c: m = load_llama2c(path); break;
   }
-  return nullptr;
+  if (m) place_weights(*m);
+  return m;
 }
 
 static void check_config(const std::string& file, const ModelConfig& c) {

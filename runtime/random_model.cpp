@@ -2,6 +2,7 @@
 // so the in-memory model and the files written from the same seed hold the same numbers.
 #include "random_model.h"
 
+
 #include <sys/stat.h>
 
 #include <cmath>
@@ -12,6 +13,7 @@
 #include "gguf.h"
 #include "safetensors.h"
 #include "spm_tokenizer.h"
+#include "weight_arena.h"
 
 namespace sgl {
 
@@ -227,6 +229,7 @@ std::unique_ptr<Model> make_random_model(const ModelConfig& cfg, DType dtype, ui
   }
   if (c.tied_embeddings) m->output = m->tok_embd;
   init_rope(*m);
+  place_weights(*m);
   return m;
 }
 

@@ -234,3 +234,35 @@ TEST_CASE("SIMD activation quantisation and bf16 conversion are bit-identical to
   best.row_to_bf16(x.data(), n, b2.data());
   CHECK(b1 == b2);
 }
+
+TEST_CASE("weights in owned buffers move to one huge-page arena; SGL_NO_HUGE_PAGES=1 leaves them") {
+  for (DType dt : {DType::F32, DType::Q4_0}) {
+    CAPTURE(dtype_name(dt));
+    ::setenv("SGL_NO_HUGE_PAGES", "1", 1);
+    std::shared_ptr<const Model> kept = make_random_model(tiny(), dt);
+    ::unsetenv("SGL_NO_HUGE_PAGES");
+    std::shared_ptr<const Model> moved = make_random_model(tiny(), dt);
+    // Moved: every matrix 64-byte aligned inside one region no larger than the weights (+ 2 MiB
+    // and alignment), its source buffer freed; kept: the matrices point into owned_bytes.
+    std::vector<const Matrix*> ms = {&moved->tok_embd};
+    for (const LayerWeights& l : moved->layers)
+      for (const Matrix* x : {&l.wq, &l.wk, &l.wv, &l.wo, &l.w_gate, &l.w_down, &l.w_up}) ms.push_back(x);
+    uintptr_t lo = UINTPTR_MAX, hi = 0;
+    for (const Matrix* x : ms) {
+      const auto p = reinterpret_cast<uintptr_t>(x->data);
+      CHECK(p % 64 == 0);
+      lo = std::min(lo, p);
+      hi = std::max(hi, p + x->row_stride * static_cast<size_t>(x->rows));
+    }
+    CHECK(lo % (size_t{2} << 20) == 0);  // the arena starts on a huge-page boundary
+    CHECK(hi - lo <= moved->weight_bytes() + 64 * ms.size());
+    CHECK(moved->output.data == moved->tok_embd.data);  // still tied
+    for (const auto& b : moved->owned_bytes) CHECK(b.empty());
+    size_t kept_bytes = 0;
+    for (const auto& b : kept->owned_bytes) kept_bytes += b.size();
+    CHECK(kept_bytes == kept->weight_bytes());
+    // Same bytes, same results.
+    const std::vector<int32_t> toks = {1, 17, 42, 99, 5};
+    CHECK(last_logits(moved, toks) == last_logits(kept, toks));
+  }
+}
