@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <limits>
 #include <numeric>
 #include <unordered_map>
 
@@ -61,24 +62,48 @@ void sort_desc(const std::vector<float>& v, std::vector<int32_t>& idx) {
 
 }  // namespace
 
+namespace {
+// Index of the first maximum: one pass for the maximum in 16 independent lanes (vectorised), one
+// for its first position. NaN never wins (as in a `>` scan).
+int32_t argmax(std::span<const float> v) {
+  const size_t n = v.size();
+  if (n == 0) return 0;
+  constexpr size_t kLanes = 16;
+  float lane[kLanes];
+  for (size_t j = 0; j < kLanes; ++j) lane[j] = -std::numeric_limits<float>::infinity();
+  size_t i = 0;
+  for (; i + kLanes <= n; i += kLanes)
+    for (size_t j = 0; j < kLanes; ++j) lane[j] = v[i + j] > lane[j] ? v[i + j] : lane[j];
+  float mx = lane[0];
+  for (size_t j = 1; j < kLanes; ++j) mx = lane[j] > mx ? lane[j] : mx;
+  for (; i < n; ++i) mx = v[i] > mx ? v[i] : mx;
+  for (size_t k = 0; k < n; ++k)
+    if (v[k] == mx) return static_cast<int32_t>(k);
+  return 0;  // every value NaN or -inf below the start value: the first token, as the scan gave
+}
+}  // namespace
+
 SampleResult Sampler::sample(std::span<const float> logits, std::span<const int32_t> generated) {
   const int32_t V = (int32_t)logits.size();
   SampleResult r{};
+  const bool penalties = (p_.frequency_penalty != 0 || p_.presence_penalty != 0) && !generated.empty();
+  const bool want_lp = p_.compute_logprob || p_.top_logprobs > 0;
+  if (p_.temperature <= 0 && !penalties && !want_lp) {
+    // Greedy without penalties or logprobs (the common case per token): no copy of the row.
+    r.token = argmax(logits);
+    return r;
+  }
   work_.assign(logits.begin(), logits.end());
-  if ((p_.frequency_penalty != 0 || p_.presence_penalty != 0) && !generated.empty()) {
+  if (penalties) {
     std::unordered_map<int32_t, int> counts;
     for (int32_t t : generated) counts[t]++;
     for (auto& [t, c] : counts)
       if (t >= 0 && t < V) work_[t] -= p_.frequency_penalty * (float)c + p_.presence_penalty;
   }
   std::vector<float> lp;
-  const bool want_lp = p_.compute_logprob || p_.top_logprobs > 0;
   if (want_lp) log_softmax(logits, lp);
   if (p_.temperature <= 0) {
-    int32_t best = 0;
-    for (int32_t i = 1; i < V; ++i)
-      if (work_[i] > work_[best]) best = i;
-    r.token = best;
+    r.token = argmax(work_);
   } else {
     idx_.resize(V);
     std::iota(idx_.begin(), idx_.end(), 0);

@@ -402,9 +402,15 @@ class ModelBackend : public Backend {
 
   serve::NextToken choose(Job& j, std::span<const float> logits) {
     Request* r = j.r;
-    // Masks write -inf: work on a copy (the scheduler's row is const).
-    scratch_.assign(logits.begin(), logits.end());
-    std::span<float> row(scratch_);
+    bool early = static_cast<int64_t>(j.generated.size()) < r->gen.min_tokens;
+    // Masks write -inf: they work on a copy (the scheduler's row is const); without one the
+    // sampler reads the row itself.
+    std::span<const float> in = logits;
+    if (j.masker || (early && !j.no_early_stop.empty())) {
+      scratch_.assign(logits.begin(), logits.end());
+      in = scratch_;
+    }
+    std::span<float> row(scratch_.data(), in.data() == scratch_.data() ? scratch_.size() : 0);
     const float ninf = -std::numeric_limits<float>::infinity();
     if (j.masker) {
       // 32 tokens per mask word: all-allowed words are skipped, empty ones blanked at once.
@@ -426,11 +432,10 @@ class ModelBackend : public Backend {
       for (size_t t = mask->words.size() * 32; t < n; ++t) row[t] = ninf;
       if (!any) return {-1, serve::Finish::Stop};
     }
-    bool early = static_cast<int64_t>(j.generated.size()) < r->gen.min_tokens;
     if (early)
       for (int32_t id : j.no_early_stop)
         if (id >= 0 && static_cast<size_t>(id) < row.size()) row[static_cast<size_t>(id)] = ninf;
-    SampleResult s = j.sampler->sample(row, j.generated);
+    SampleResult s = j.sampler->sample(in, j.generated);
     if (!early && j.stops->is_stop_token(s.token)) return {-1, serve::Finish::Stop};
     j.generated.push_back(s.token);
     ++stats_.generated_tokens;

@@ -27,6 +27,29 @@ TEST_CASE("greedy picks the argmax, lowest id on ties, and reports logprobs") {
   CHECK(r2.top[1].id == 2);
 }
 
+TEST_CASE("greedy without logprobs (no copy, vectorised argmax) picks the first maximum") {
+  SamplingParams p;
+  p.compute_logprob = false;
+  Sampler s(p);
+  std::mt19937 rng(3);
+  for (size_t n : {1u, 5u, 15u, 16u, 17u, 31u, 32u, 33u, 100u, 32000u}) {
+    CAPTURE(n);
+    for (int trial = 0; trial < 20; ++trial) {
+      std::vector<float> v(n);
+      // Few distinct values, so ties are common; sometimes -inf and NaN entries.
+      for (float& x : v) x = static_cast<float>(rng() % 7);
+      if (trial % 3 == 0) v[rng() % n] = -std::numeric_limits<float>::infinity();
+      if (trial % 4 == 1 && n > 1) v[rng() % n] = std::numeric_limits<float>::quiet_NaN();
+      if (trial % 5 == 2) v[n - 1] = 100;  // the maximum in the tail past the last 16 lanes
+      int32_t want = -1;
+      for (size_t i = 0; i < n; ++i)
+        if (!std::isnan(v[i]) && (want < 0 || v[i] > v[static_cast<size_t>(want)])) want = static_cast<int32_t>(i);
+      if (want < 0) want = 0;
+      CHECK(s.sample(v, {}).token == want);
+    }
+  }
+}
+
 TEST_CASE("top-k 1 is greedy, seeds reproduce, penalties change the choice") {
   std::vector<float> lg = {0.5f, 2.0f, 1.9f, -1.0f};
   SamplingParams p;
