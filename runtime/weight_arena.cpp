@@ -2,6 +2,7 @@
 #include "weight_arena.h"
 
 #include <sys/mman.h>
+#include <unistd.h>
 
 #include <cstdint>
 #include <cstdlib>
@@ -33,6 +34,16 @@ void release(std::vector<T>* v) {
   std::vector<T>().swap(*v);
 }
 
+// Drops the whole pages inside [p, p + n) from this process: a mapped file's pages are re-read
+// from the file if ever touched again (norm vectors next to a matrix share only edge pages, which
+// are kept).
+void drop_pages(const uint8_t* p, size_t n) {
+  const size_t page = static_cast<size_t>(::sysconf(_SC_PAGESIZE));
+  const uintptr_t a = round_up(reinterpret_cast<uintptr_t>(p), page);
+  const uintptr_t b = (reinterpret_cast<uintptr_t>(p) + n) / page * page;
+  if (b > a) ::madvise(reinterpret_cast<void*>(a), b - a, MADV_DONTNEED);
+}
+
 }  // namespace
 
 WeightPlacement place_weights(Model& m) {
@@ -48,10 +59,6 @@ WeightPlacement place_weights(Model& m) {
   for (const Matrix* x : all) {
     if (!x->data) continue;
     const size_t n = x->row_stride * static_cast<size_t>(x->rows);
-    // Only matrices in buffers the model owns: file mappings (GGUF, safetensors, llama2.c) are
-    // backed by the page cache's large folios and ran as fast as huge pages in our measurements,
-    // with no copy at load.
-    if (!owned_buffer(m.owned_bytes, x->data, n) && !owned_buffer(m.owned_f32, x->data, n)) continue;
     auto [it, fresh] = bytes_of.emplace(x->data, n);
     if (!fresh) continue;
     order.push_back(x->data);
@@ -71,6 +78,7 @@ WeightPlacement place_weights(Model& m) {
       if (x->data == src) x->data = base + off;
     if (auto* b = owned_buffer(m.owned_bytes, src, n)) release(b);
     else if (auto* f = owned_buffer(m.owned_f32, src, n)) release(f);
+    else drop_pages(src, n);  // a mapped file's (or a shared buffer's) pages
     off += round_up(n, kAlign);
   }
   m.keepalive.push_back(std::shared_ptr<void>(p, [map_bytes](void* q) { ::munmap(q, map_bytes); }));

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <cmath>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 
@@ -265,4 +266,24 @@ TEST_CASE("weights in owned buffers move to one huge-page arena; SGL_NO_HUGE_PAG
     const std::vector<int32_t> toks = {1, 17, 42, 99, 5};
     CHECK(last_logits(moved, toks) == last_logits(kept, toks));
   }
+}
+
+TEST_CASE("a GGUF file's matrices are copied to the arena (file pages dropped); results unchanged") {
+  const std::string dir = tmpdir();
+  const std::string path = dir + "/arena.gguf";
+  write_random_gguf(tiny(), DType::Q8_0, 11, path);
+  ::setenv("SGL_NO_HUGE_PAGES", "1", 1);
+  std::shared_ptr<const Model> mapped(load_model(path));
+  ::unsetenv("SGL_NO_HUGE_PAGES");
+  std::shared_ptr<const Model> moved(load_model(path));
+  CHECK(reinterpret_cast<uintptr_t>(moved->tok_embd.data) % (size_t{2} << 20) == 0);  // the arena's start
+  CHECK(moved->layers[0].wq.data != mapped->layers[0].wq.data);
+  for (size_t l = 0; l < moved->layers.size(); ++l) {
+    const Matrix& a = moved->layers[l].w_down;
+    const Matrix& b = mapped->layers[l].w_down;
+    CHECK(std::memcmp(a.data, b.data, a.row_stride * static_cast<size_t>(a.rows)) == 0);
+  }
+  const std::vector<int32_t> toks = {1, 7, 300, 12};
+  CHECK(last_logits(moved, toks) == last_logits(mapped, toks));
+  std::filesystem::remove_all(dir);
 }
