@@ -56,8 +56,9 @@ struct Request {
   GenParams gen;                     // Gen (Select and Prefill ignore it)
   std::vector<std::string> choices;  // Select
   SelectMethod method = SelectMethod::TokenLengthNormalized;
-  // Gen: called during step() with pieces of the generated text as they become final (a stop
-  // string can no longer cut them). The pieces concatenate to a prefix of `text`. May be empty.
+  // Gen: called during step() (or already during submit(), for text a constraint forces before
+  // the first token) with pieces of the generated text as they become final (a stop string can no
+  // longer cut them). The pieces concatenate to a prefix of `text`. May be empty.
   std::function<void(std::string_view)> on_text;
 
   // ---- results (written by the backend before step() reports the request) ----
