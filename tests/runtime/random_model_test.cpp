@@ -137,6 +137,44 @@ TEST_CASE("SIMD kernels agree with the portable kernels on every dtype and tile 
   }
 }
 
+TEST_CASE("int8 prefill GEMM (weights unpacked per chunk of 8-row tiles) agrees with the portable kernels") {
+  // Enough rows for several 8-row tiles per chunk plus 4-row and 1-row tails, row ranges that
+  // start and end mid-tile (as the engine's threads do), full and partial 16-token groups.
+  const auto& best = cpu::kernels();
+  const auto& ref = cpu::kernels_generic();
+  for (DType dt : {DType::Q8_0, DType::Q4_0})
+  for (int64_t K : {64, 288, 768})
+  for (int N : {16, 37, 128}) {
+    CAPTURE(dtype_name(dt));
+    CAPTURE(K);
+    CAPTURE(N);
+    const int64_t R = 157;
+    std::vector<float> wf(R * K), x(N * K);
+    for (size_t i = 0; i < wf.size(); ++i) wf[i] = std::sin((float)i * 0.37f) * (1.0f + (float)(i % 7));
+    for (size_t i = 0; i < x.size(); ++i) x[i] = std::cos((float)i * 0.11f) * (1.0f + (float)(i % 5));
+    std::vector<uint8_t> wb(row_bytes(dt, K) * R);
+    for (int64_t r = 0; r < R; ++r) quantize_row(dt, wf.data() + r * K, wb.data() + r * row_bytes(dt, K), K);
+    Matrix w = make_matrix("t", "w", dt, R, K, wb.data(), wb.size());
+    std::vector<int8_t> q(N * K);
+    std::vector<float> qd(N * K / 32);
+    std::vector<int32_t> qs(N * K / 32);
+    for (int t = 0; t < N; ++t)
+      ref.quantize_row_q8(x.data() + t * K, K, q.data() + t * K, qd.data() + t * (K / 32), qs.data() + t * (K / 32));
+    cpu::Acts a;
+    a.x = x.data(); a.ldx = K; a.n = N; a.cols = K; a.q = q.data(); a.qd = qd.data(); a.qs = qs.data();
+    std::vector<float> y1(N * R), y2(N * R, NAN);
+    ref.matmul(w, a, y1.data(), R, 0, R);
+    cpu::PackedActs pk;
+    cpu::pack_acts(dt, a, pk);
+    cpu::Acts ap = a;
+    ap.packed = &pk;
+    if (!(best.packed_dtypes >> (int)dt & 1u)) ap.packed = nullptr;
+    const int64_t cuts[] = {0, 3, 45, 100, 151, R};
+    for (size_t c = 0; c + 1 < std::size(cuts); ++c) best.matmul(w, ap, y2.data(), R, cuts[c], cuts[c + 1]);
+    for (size_t i = 0; i < y1.size(); ++i) CHECK(std::fabs(y1[i] - y2[i]) <= 1e-3f + 1e-4f * std::fabs(y1[i]));
+  }
+}
+
 TEST_CASE("HF (rotate-half) and GGUF (interleaved) copies of a random GQA model agree; Qwen2 with QKV bias too") {
   std::string dir = tmpdir();
   std::vector<int32_t> toks = {1, 70, 300, 5, 9, 260, 33, 100, 7};
