@@ -13,20 +13,16 @@
 namespace sgl {
 
 struct CpuEngine::ActBuf {
-  ActBuf(const float* x_, int64_t ldx_, int n_, int64_t cols_, ThreadPool* pool_)
-      : x(x_), ldx(ldx_), n(n_), cols(cols_), pool(pool_) {}
+  ActBuf(const float* x_, int64_t ldx_, int n_, int64_t cols_, ThreadPool* pool_, ActStore& st_)
+      : x(x_), ldx(ldx_), n(n_), cols(cols_), pool(pool_), st(st_) {}
   const float* x;
   int64_t ldx;
   int n;
   int64_t cols;
   bool have_q8 = false, have_bf = false;
-  std::vector<int8_t> q;
-  std::vector<float> qd;
-  std::vector<int32_t> qs;
-  std::vector<uint16_t> bf;
-  cpu::PackedActs packed[5];  // per dtype
   bool have_packed[5] = {};
   ThreadPool* pool;
+  ActStore& st;
 
   cpu::Acts get(DType dt) {
     const auto& K = cpu::kernels();
@@ -35,36 +31,44 @@ struct CpuEngine::ActBuf {
     a.ldx = ldx;
     a.n = n;
     a.cols = cols;
+    const bool packs = cpu::wants_packed(n) && (K.packed_dtypes >> (int)dt & 1u);
+    const int di = (int)dt;
     if ((dt == DType::Q8_0 || dt == DType::Q4_0) && !have_q8) {
       int64_t nb = cols / kQBlock;
-      q.resize((size_t)n * cols);
-      qd.resize((size_t)n * nb);
-      qs.resize((size_t)n * nb);
-      pool->parallel_for(n, 1, [&](int64_t t0, int64_t t1) {
+      st.q.resize((size_t)n * cols);
+      st.qd.resize((size_t)n * nb);
+      st.qs.resize((size_t)n * nb);
+      a.q = st.q.data();
+      a.qd = st.qd.data();
+      a.qs = st.qs.data();
+      // Prefill: each 16-token group is quantised and packed by one thread in one pass.
+      if (packs) cpu::pack_acts_prepare(dt, a, st.packed[di]);
+      pool->parallel_for(n, packs ? 16 : 1, [&](int64_t t0, int64_t t1) {
         for (int64_t t = t0; t < t1; ++t)
-          K.quantize_row_q8(x + t * ldx, cols, q.data() + t * cols, qd.data() + t * nb, qs.data() + t * nb);
+          K.quantize_row_q8(x + t * ldx, cols, st.q.data() + t * cols, st.qd.data() + t * nb, st.qs.data() + t * nb);
+        if (packs) cpu::pack_acts_range(dt, a, st.packed[di], t0, t1);
       });
       have_q8 = true;
+      have_packed[di] = packs;
     }
     if (dt == DType::BF16 && !have_bf) {
-      bf.resize((size_t)n * cols);
+      st.bf.resize((size_t)n * cols);
       pool->parallel_for(n, 1, [&](int64_t t0, int64_t t1) {
-        for (int64_t t = t0; t < t1; ++t) K.row_to_bf16(x + t * ldx, cols, bf.data() + t * cols);
+        for (int64_t t = t0; t < t1; ++t) K.row_to_bf16(x + t * ldx, cols, st.bf.data() + t * cols);
       });
       have_bf = true;
     }
-    a.q = q.data();
-    a.qd = qd.data();
-    a.qs = qs.data();
-    a.bf = bf.data();
+    a.q = st.q.data();
+    a.qd = st.qd.data();
+    a.qs = st.qs.data();
+    a.bf = st.bf.data();
     // Prefill-sized batches use the packed GEMM layout; only the SIMD tables read it.
-    if (cpu::wants_packed(n) && (K.packed_dtypes >> (int)dt & 1u)) {
-      int di = (int)dt;
+    if (packs) {
       if (!have_packed[di]) {
-        cpu::pack_acts(dt, a, packed[di], pool);
+        cpu::pack_acts(dt, a, st.packed[di], pool);
         have_packed[di] = true;
       }
-      a.packed = &packed[di];
+      a.packed = &st.packed[di];
     }
     return a;
   }
@@ -214,7 +218,7 @@ void CpuEngine::forward(std::span<const SeqInput> batch, std::vector<float>& log
         rmsnorm(xb_.data() + t * dim, x_.data() + t * dim, w.attn_norm, dim, c.norm_eps);
     });
     {
-      ActBuf a(xb_.data(), dim, T, dim, &pool_);
+      ActBuf a(xb_.data(), dim, T, dim, &pool_, act_);
       Matrix ws[3] = {w.wq, w.wk, w.wv};
       float* ys[3] = {q_.data(), k_.data(), v_.data()};
       int64_t ld[3] = {qd, kvd, kvd};
@@ -292,7 +296,7 @@ void CpuEngine::forward(std::span<const SeqInput> batch, std::vector<float>& log
     if (att_work < (1 << 14)) attention(0, items);
     else pool_.parallel_for(items, std::max<int64_t>(1, items / (8 * pool_.size())), attention);
     {
-      ActBuf a(att_.data(), qd, T, qd, &pool_);
+      ActBuf a(att_.data(), qd, T, qd, &pool_, act_);
       matmul(w.wo, a, tmp_.data(), dim);
     }
     pool_.parallel_for(T, small_grain, [&](int64_t t0, int64_t t1) {
@@ -304,7 +308,7 @@ void CpuEngine::forward(std::span<const SeqInput> batch, std::vector<float>& log
       }
     });
     {
-      ActBuf a(xb_.data(), dim, T, dim, &pool_);
+      ActBuf a(xb_.data(), dim, T, dim, &pool_, act_);
       Matrix ws[2] = {w.w_gate, w.w_up};
       float* ys[2] = {hb_.data(), hb2_.data()};
       int64_t ld[2] = {ffn, ffn};
@@ -314,7 +318,7 @@ void CpuEngine::forward(std::span<const SeqInput> batch, std::vector<float>& log
       K.silu_mul(hb_.data() + b, hb2_.data() + b, e - b);
     });
     {
-      ActBuf a(hb_.data(), ffn, T, ffn, &pool_);
+      ActBuf a(hb_.data(), ffn, T, ffn, &pool_, act_);
       matmul(w.w_down, a, tmp_.data(), dim);
     }
     pool_.parallel_for(T, small_grain, [&](int64_t t0, int64_t t1) {
@@ -336,7 +340,7 @@ void CpuEngine::forward(std::span<const SeqInput> batch, std::vector<float>& log
         }
     }
   }
-  ActBuf a(xo.data(), dim, n_out, dim, &pool_);
+  ActBuf a(xo.data(), dim, n_out, dim, &pool_, act_);
   const Matrix* ws = &m.output;
   float* ys[1] = {logits.data()};
   int64_t ld[1] = {V};

@@ -4,6 +4,7 @@
 
 #include <array>
 
+#include "cpu_kernels.h"
 #include "engine.h"
 #include "thread_pool.h"
 
@@ -30,6 +31,16 @@ class CpuEngine : public Engine {
   std::vector<float> x_, xb_, q_, k_, v_, att_, hb_, hb2_, tmp_, rope_cos_, rope_sin_;
   std::vector<int32_t> tok_pos_, tok_seq_;
   std::vector<std::array<int, 3>> att_items_;  // attention work: first token, query count, head
+  // Activation forms for the matmuls (one ActBuf is alive at a time), kept between calls so their
+  // buffers are not reallocated and zero-filled for every matrix.
+  struct ActStore {
+    std::vector<int8_t> q;
+    std::vector<float> qd;
+    std::vector<int32_t> qs;
+    std::vector<uint16_t> bf;
+    cpu::PackedActs packed[5];  // per dtype
+  };
+  ActStore act_;
 };
 
 }  // namespace sgl

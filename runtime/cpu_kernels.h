@@ -46,6 +46,11 @@ struct Acts {
 // Fills `p` with the layout `dt` weights need (needs q/qd/qs already filled for Q8_0/Q4_0).
 // With a pool, the 16-token groups are packed in parallel.
 void pack_acts(DType dt, const Acts& a, PackedActs& p, ThreadPool* pool = nullptr);
+// The same in two steps, so callers can fuse packing with quantisation: size `p` for a.n tokens
+// (buffers keep their capacity between calls), then pack tokens [t0, t1), which must be whole
+// 16-token groups (t1 may be a.n); the last group's unused lanes are zeroed.
+void pack_acts_prepare(DType dt, const Acts& a, PackedActs& p);
+void pack_acts_range(DType dt, const Acts& a, PackedActs& p, int64_t t0, int64_t t1);
 // Whether matmul uses PackedActs for this many tokens.
 inline bool wants_packed(int n) { return n >= 8; }
 
