@@ -328,7 +328,8 @@ void CpuEngine::forward(std::span<const SeqInput> batch, std::vector<float>& log
   }
 
   // Final norm and classifier, only for the rows that want logits.
-  std::vector<float> xo((size_t)n_out * dim);
+  AlignedVec<float>& xo = xo_;
+  xo.resize((size_t)n_out * dim);
   {
     int t = 0, o = 0;
     for (auto& s : batch) {
