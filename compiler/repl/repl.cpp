@@ -3,11 +3,13 @@
 // line blocks the whole session, which is what an interactive session wants.
 #include "repl/repl.h"
 
+#include <cctype>
 #include <cerrno>
 #include <cstring>
 #include <fstream>
 #include <functional>
 #include <iostream>
+#include <optional>
 #include <sstream>
 
 #include "backend.h"
@@ -65,6 +67,23 @@ std::string trim(const std::string& s) {
 
 enum class After { Continue, Reset, Quit };
 
+bool word_at(const std::string& s, size_t i, const char* w) {
+  const size_t n = std::strlen(w);
+  if (s.compare(i, n, w) != 0) return false;
+  return i + n == s.size() || !(std::isalnum(static_cast<unsigned char>(s[i + n])) || s[i + n] == '_');
+}
+
+// A complete input that starts with `if` and ends with the `}` of a block: an `else` may follow.
+bool ends_if_block(const std::string& text) {
+  const std::string t = trim(text);
+  return !t.empty() && t.back() == '}' && word_at(t, 0, "if") && input_complete(text);
+}
+
+bool starts_with_else(const std::string& line) {
+  const std::string t = trim(line);
+  return word_at(t, 0, "else");
+}
+
 class Session {
  public:
   Session(LineReader& in, const ReplOptions& o, std::ostream& out, std::ostream& err, ReplJit& jit, Console& console)
@@ -75,7 +94,12 @@ class Session {
     for (;;) {
       console_.end_line();
       std::string line;
-      if (!in_.read(prompt(false), line)) return After::Quit;
+      if (pending_) {
+        line = std::move(*pending_);
+        pending_.reset();
+      } else if (!in_.read(prompt(false), line)) {
+        return After::Quit;
+      }
       std::string t = trim(line);
       if (t.empty()) continue;
       if (t[0] == ':') {
@@ -87,6 +111,16 @@ class Session {
       std::string text = line;
       std::string more;
       while (!input_complete(text) && in_.read(prompt(true), more)) text += "\n" + more;
+      // An `if` whose block just closed may go on with `else` on the next line: read that line
+      // first (an empty line or anything else ends the statement and is handled next).
+      while (ends_if_block(text) && in_.read(prompt(true), more)) {
+        if (!starts_with_else(more)) {
+          pending_ = more;
+          break;
+        }
+        text += "\n" + more;
+        while (!input_complete(text) && in_.read(prompt(true), more)) text += "\n" + more;
+      }
       in_.remember(text);
       std::string path = "<input " + std::to_string(++inputs_) + ">";
       if (classify(text) == InputKind::Declarations) {
@@ -98,6 +132,8 @@ class Session {
   }
 
  private:
+  std::optional<std::string> pending_;  // a line read ahead (after an `if` block), not yet handled
+
   std::string prompt(bool continuation) const {
     if (!in_.interactive()) return "";
     return continuation ? "...> " : "sgl> ";

@@ -134,6 +134,29 @@ TEST_CASE("multi-line input while a bracket or a triple-quoted string is open") 
   CHECK(t.out == "6 a+b 2\n");
 }
 
+TEST_CASE("an else on the line after an if block belongs to that if") {
+  Transcript t = run_script(
+      "let x = 2\n"
+      "if x == 1 {\n"
+      "    print(\"one\")\n"
+      "}\n"
+      "else if x == 2 {\n"
+      "    print(\"two\")\n"
+      "}\n"
+      "else {\n"
+      "    print(\"other\")\n"
+      "}\n"
+      "print(\"after\")\n"
+      // An if followed by anything but else: both run, in order; a blank line ends it too.
+      "if x > 1 { print(\"big\") }\n"
+      "print(\"next\")\n"
+      "if x > 5 { print(\"huge\") }\n"
+      "\n"
+      "print(\"end\")\n");
+  CHECK(t.err == "");
+  CHECK(t.out == "two\nafter\nbig\nnext\nend\n");
+}
+
 TEST_CASE("a let of an existing name rebinds it, with a new type if it likes") {
   Transcript t = run_script(
       "let x = 1\n"
