@@ -5,6 +5,7 @@
 
 #include <cmath>
 #include <cstring>
+#include <functional>
 #include <stdexcept>
 #include <string>
 
@@ -23,6 +24,20 @@ struct CpuEngine::ActBuf {
   bool have_packed[5] = {};
   ThreadPool* pool;
   ActStore& st;
+  // Optional per-token work that produces rows [t0, t1) of x (a norm, SwiGLU, ...): run inside
+  // the first conversion/packing pass over the same tokens, which saves one fork-join, or on its
+  // own (prep_grain tokens per chunk) where get() has nothing to convert.
+  std::function<void(int64_t, int64_t)> prep;
+  int64_t prep_grain = 1;
+  bool prepped = false;
+
+  void run_prep(int64_t t0, int64_t t1) {
+    if (!prepped && prep) prep(t0, t1);
+  }
+  void prep_all() {
+    if (!prepped && prep) pool->parallel_for(n, prep_grain, prep);
+    prepped = true;
+  }
 
   cpu::Acts get(DType dt) {
     const auto& K = cpu::kernels();
@@ -44,32 +59,52 @@ struct CpuEngine::ActBuf {
       // Prefill: each 16-token group is quantised and packed by one thread in one pass.
       if (packs) cpu::pack_acts_prepare(dt, a, st.packed[di]);
       pool->parallel_for(n, packs ? 16 : 1, [&](int64_t t0, int64_t t1) {
+        run_prep(t0, t1);
         for (int64_t t = t0; t < t1; ++t)
           K.quantize_row_q8(x + t * ldx, cols, st.q.data() + t * cols, st.qd.data() + t * nb, st.qs.data() + t * nb);
         if (packs) cpu::pack_acts_range(dt, a, st.packed[di], t0, t1);
       });
       have_q8 = true;
       have_packed[di] = packs;
+      prepped = true;
     }
-    if (dt == DType::BF16 && !have_bf) {
+    if (dt == DType::BF16 && packs && !have_packed[di]) {
+      // Prefill: rows are converted to bf16 straight into the packed layout, one pass per
+      // 16-token group (a.bf stays unset: the packed GEMM does not read it).
+      cpu::pack_acts_prepare(dt, a, st.packed[di]);
+      pool->parallel_for(n, 16, [&](int64_t t0, int64_t t1) {
+        run_prep(t0, t1);
+        cpu::pack_acts_range(dt, a, st.packed[di], t0, t1);
+      });
+      have_packed[di] = true;
+      prepped = true;
+    }
+    if (dt == DType::BF16 && !packs && !have_bf) {
       st.bf.resize((size_t)n * cols);
       pool->parallel_for(n, 1, [&](int64_t t0, int64_t t1) {
+        run_prep(t0, t1);
         for (int64_t t = t0; t < t1; ++t) K.row_to_bf16(x + t * ldx, cols, st.bf.data() + t * cols);
       });
       have_bf = true;
+      prepped = true;
     }
     a.q = st.q.data();
     a.qd = st.qd.data();
     a.qs = st.qs.data();
-    a.bf = st.bf.data();
-    // Prefill-sized batches use the packed GEMM layout; only the SIMD tables read it.
-    if (packs) {
-      if (!have_packed[di]) {
-        cpu::pack_acts(dt, a, st.packed[di], pool);
-        have_packed[di] = true;
-      }
-      a.packed = &st.packed[di];
+    // F32/F16 prefill (or a second int8 layout): pack, with the prep, one pass per 16-token group.
+    if (packs && !have_packed[di]) {
+      cpu::pack_acts_prepare(dt, a, st.packed[di]);
+      pool->parallel_for(n, 16, [&](int64_t t0, int64_t t1) {
+        run_prep(t0, t1);
+        cpu::pack_acts_range(dt, a, st.packed[di], t0, t1);
+      });
+      have_packed[di] = true;
+      prepped = true;
     }
+    prep_all();  // nothing to convert (decode on F32 weights): the prep on its own
+    a.bf = have_bf ? st.bf.data() : nullptr;
+    // Prefill-sized batches use the packed GEMM layout; only the SIMD tables read it.
+    if (packs) a.packed = &st.packed[di];
     return a;
   }
 };
@@ -213,12 +248,20 @@ void CpuEngine::forward(std::span<const SeqInput> batch, std::vector<float>& log
 
   for (int l = 0; l < c.n_layers; ++l) {
     const LayerWeights& w = m.layers[l];
-    pool_.parallel_for(T, small_grain, [&](int64_t t0, int64_t t1) {
-      for (int64_t t = t0; t < t1; ++t)
-        rmsnorm(xb_.data() + t * dim, x_.data() + t * dim, w.attn_norm, dim, c.norm_eps);
-    });
     {
       ActBuf a(xb_.data(), dim, T, dim, &pool_, act_);
+      // The previous layer's FFN residual and this layer's norm, fused into the activation pass.
+      a.prep = [&](int64_t t0, int64_t t1) {
+        for (int64_t t = t0; t < t1; ++t) {
+          float* x = x_.data() + t * dim;
+          if (l > 0) {
+            const float* o = tmp_.data() + t * dim;
+            for (int i = 0; i < dim; ++i) x[i] += o[i];
+          }
+          rmsnorm(xb_.data() + t * dim, x, w.attn_norm, dim, c.norm_eps);
+        }
+      };
+      a.prep_grain = small_grain;
       Matrix ws[3] = {w.wq, w.wk, w.wv};
       float* ys[3] = {q_.data(), k_.data(), v_.data()};
       int64_t ld[3] = {qd, kvd, kvd};
@@ -299,33 +342,37 @@ void CpuEngine::forward(std::span<const SeqInput> batch, std::vector<float>& log
       ActBuf a(att_.data(), qd, T, qd, &pool_, act_);
       matmul(w.wo, a, tmp_.data(), dim);
     }
-    pool_.parallel_for(T, small_grain, [&](int64_t t0, int64_t t1) {
-      for (int64_t t = t0; t < t1; ++t) {
-        float* x = x_.data() + t * dim;
-        const float* o = tmp_.data() + t * dim;
-        for (int i = 0; i < dim; ++i) x[i] += o[i];
-        rmsnorm(xb_.data() + t * dim, x, w.ffn_norm, dim, c.norm_eps);
-      }
-    });
     {
       ActBuf a(xb_.data(), dim, T, dim, &pool_, act_);
+      a.prep = [&](int64_t t0, int64_t t1) {
+        for (int64_t t = t0; t < t1; ++t) {
+          float* x = x_.data() + t * dim;
+          const float* o = tmp_.data() + t * dim;
+          for (int i = 0; i < dim; ++i) x[i] += o[i];
+          rmsnorm(xb_.data() + t * dim, x, w.ffn_norm, dim, c.norm_eps);
+        }
+      };
+      a.prep_grain = small_grain;
       Matrix ws[2] = {w.w_gate, w.w_up};
       float* ys[2] = {hb_.data(), hb2_.data()};
       int64_t ld[2] = {ffn, ffn};
       matmul3(ws, 2, a, ys, ld);
     }
-    pool_.parallel_for((int64_t)T * ffn, 8192, [&](int64_t b, int64_t e) {
-      K.silu_mul(hb_.data() + b, hb2_.data() + b, e - b);
-    });
     {
       ActBuf a(hb_.data(), ffn, T, ffn, &pool_, act_);
+      a.prep = [&](int64_t t0, int64_t t1) {
+        K.silu_mul(hb_.data() + t0 * ffn, hb2_.data() + t0 * ffn, (t1 - t0) * ffn);
+      };
+      a.prep_grain = std::max<int64_t>(1, 8192 / ffn);
       matmul(w.w_down, a, tmp_.data(), dim);
     }
+    // (The FFN residual is added by the next layer's first activation pass.)
+  }
+  if (c.n_layers > 0)
     pool_.parallel_for(T, small_grain, [&](int64_t t0, int64_t t1) {
       for (int64_t t = t0; t < t1; ++t)
         for (int i = 0; i < dim; ++i) x_[t * dim + i] += tmp_[t * dim + i];
     });
-  }
 
   // Final norm and classifier, only for the rows that want logits.
   AlignedVec<float>& xo = xo_;

@@ -48,6 +48,9 @@ void pack_acts_range(DType dt, const Acts& a, PackedActs& p, int64_t t0, int64_t
   const int64_t nb = K / kQBlock;
   // Tokens past a.n in the last group: zero lanes (the kernels compute them and drop them).
   const int64_t tend = t1 == a.n ? (t1 + 15) / 16 * 16 : t1;
+  // BF16 without a.bf: each row is converted here (the engine's prefill path, one pass).
+  thread_local std::vector<uint16_t> bf_row;
+  if (dt == DType::BF16 && !a.bf) bf_row.resize((size_t)K);
   for (int64_t t = t0; t < tend; ++t) {
     const int64_t g = t / 16, lane = t % 16;
     const bool pad = t >= a.n;
@@ -56,15 +59,25 @@ void pack_acts_range(DType dt, const Acts& a, PackedActs& p, int64_t t0, int64_t
       case DType::F16: {
         float* dst = p.xt.data() + (size_t)g * K * 16 + lane;
         const float* src = a.x + t * a.ldx;
-        for (int64_t k = 0; k < K; ++k) dst[k * 16] = pad ? 0.0f : src[k];
+        if (pad)
+          for (int64_t k = 0; k < K; ++k) dst[k * 16] = 0.0f;
+        else
+          for (int64_t k = 0; k < K; ++k) dst[k * 16] = src[k];
         break;
       }
       case DType::BF16: {
-        uint16_t* dst = p.xb.data() + (size_t)g * K * 16 + lane * 2;
-        const uint16_t* src = a.bf + t * K;
-        for (int64_t k = 0; k < K; k += 2) {
-          dst[(k / 2) * 32] = pad ? 0 : src[k];
-          dst[(k / 2) * 32 + 1] = pad ? 0 : src[k + 1];
+        // bf16 pairs moved as one 32-bit word: xb[g][k/2][lane][2].
+        uint32_t* dst = reinterpret_cast<uint32_t*>(p.xb.data() + (size_t)g * K * 16) + lane;
+        const uint16_t* src = a.bf ? a.bf + t * K : bf_row.data();
+        if (pad) {
+          for (int64_t k = 0; k < K / 2; ++k) dst[k * 16] = 0;
+          break;
+        }
+        if (!a.bf) kernels().row_to_bf16(a.x + t * a.ldx, K, bf_row.data());
+        for (int64_t k = 0; k < K / 2; ++k) {
+          uint32_t v;
+          std::memcpy(&v, src + 2 * k, 4);
+          dst[k * 16] = v;
         }
         break;
       }

@@ -48,7 +48,8 @@ struct Acts {
 void pack_acts(DType dt, const Acts& a, PackedActs& p, ThreadPool* pool = nullptr);
 // The same in two steps, so callers can fuse packing with quantisation: size `p` for a.n tokens
 // (buffers keep their capacity between calls), then pack tokens [t0, t1), which must be whole
-// 16-token groups (t1 may be a.n); the last group's unused lanes are zeroed.
+// 16-token groups (t1 may be a.n); the last group's unused lanes are zeroed. For BF16 with a.bf
+// unset, the rows of a.x are converted to bf16 on the way (kernels().row_to_bf16).
 void pack_acts_prepare(DType dt, const Acts& a, PackedActs& p);
 void pack_acts_range(DType dt, const Acts& a, PackedActs& p, int64_t t0, int64_t t1);
 // Whether matmul uses PackedActs for this many tokens.

@@ -34,11 +34,14 @@ class ThreadPool {
   // caller first closes it (chunk field kClosed) and only then rewrites the job fields below, so
   // a worker that read the old state fails its CAS instead of claiming a chunk of the next job.
   static constexpr uint64_t kClosed = 0xffffffffu;
-  std::atomic<uint64_t> state_{kClosed};
-  std::atomic<int64_t> done_{0};
+  // state_, done_ and the job fields sit on separate cache lines: the caller spins on done_ while
+  // workers claim chunks through state_, and sharing one line made every claim and every
+  // completion bounce it between cores (about 10 % of a 2-thread BF16 prefill in ThreadPool::work_on).
+  alignas(64) std::atomic<uint64_t> state_{kClosed};
+  alignas(64) std::atomic<int64_t> done_{0};
   // Job fields: written only while the state is closed, read by workers after they load the
   // published state (acquire). Atomics (relaxed) only so that a late worker's read is not a race.
-  std::atomic<const std::function<void(int64_t, int64_t)>*> fn_{nullptr};
+  alignas(64) std::atomic<const std::function<void(int64_t, int64_t)>*> fn_{nullptr};
   std::atomic<int64_t> n_{0}, grain_{1}, chunks_{0};
   std::atomic<bool> stop_{false};
 };

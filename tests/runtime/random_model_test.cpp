@@ -175,6 +175,48 @@ TEST_CASE("int8 prefill GEMM (weights unpacked per chunk of 8-row tiles) agrees 
   }
 }
 
+TEST_CASE("bf16 packing straight from f32 rows equals packing pre-converted rows; F32 packing is a transpose") {
+  // The engine packs BF16 prefill activations without a.bf (converting each row on the way, in
+  // the 16-token group passes it runs in parallel); the packed bytes must be the ones the
+  // two-step path (row_to_bf16, then pack) writes, with zero lanes past the last token.
+  const auto& best = cpu::kernels();
+  for (int64_t K : {64, 172, 288, 768})
+  for (int N : {8, 16, 37}) {
+    CAPTURE(K);
+    CAPTURE(N);
+    const int64_t ldx = K + 5;
+    std::vector<float> x(N * ldx);
+    for (size_t i = 0; i < x.size(); ++i) x[i] = std::cos((float)i * 0.11f) * (1.0f + (float)(i % 5));
+    std::vector<uint16_t> bf(N * K);
+    for (int t = 0; t < N; ++t) best.row_to_bf16(x.data() + t * ldx, K, bf.data() + t * K);
+    cpu::Acts a;
+    a.x = x.data(); a.ldx = ldx; a.n = N; a.cols = K; a.bf = bf.data();
+    cpu::PackedActs two, one, f;
+    // Stale contents must not survive (the engine reuses these buffers).
+    one.xb.assign((size_t)((N + 15) / 16) * K * 16, 0xabcd);
+    f.xt.assign((size_t)((N + 15) / 16) * K * 16, 7.0f);
+    cpu::pack_acts(DType::BF16, a, two);
+    cpu::Acts direct = a;
+    direct.bf = nullptr;
+    cpu::pack_acts_prepare(DType::BF16, direct, one);
+    for (int t0 = 0; t0 < N; t0 += 16) cpu::pack_acts_range(DType::BF16, direct, one, t0, std::min(N, t0 + 16));
+    CHECK(one.groups == two.groups);
+    CHECK(one.xb == two.xb);
+    cpu::pack_acts(DType::F32, a, f);
+    bool ok = true;
+    for (int g = 0; g < (N + 15) / 16; ++g)
+      for (int64_t k = 0; k < K; ++k)
+        for (int l = 0; l < 16; ++l) {
+          const int t = g * 16 + l;
+          const float want = t < N ? x[t * ldx + k] : 0.0f;
+          ok = ok && f.xt[((size_t)g * K + k) * 16 + l] == want;
+          const uint16_t wb = t < N ? bf[t * K + k] : 0;
+          ok = ok && one.xb[((size_t)g * K + (k & ~int64_t{1})) * 16 + l * 2 + (k & 1)] == wb;
+        }
+    CHECK(ok);
+  }
+}
+
 TEST_CASE("prefill on packed activations: reused buffers leave no trace; agrees with short unpacked chunks") {
   // The engine keeps its activation buffers between matmuls and forwards, so a 20-token prefill
   // after a 40-token one (stale data past the last 16-token group) must match a fresh engine's bit
