@@ -151,16 +151,6 @@ void CpuEngine::matmul3(const Matrix* ws, int nw, ActBuf& a, float* const* ys, c
   });
 }
 
-namespace {
-
-void rmsnorm(float* out, const float* x, const float* w, int n, float eps) {
-  float ss = cpu::kernels().dot(x, x, n);
-  ss = 1.0f / std::sqrt(ss / n + eps);
-  for (int i = 0; i < n; ++i) out[i] = w[i] * (ss * x[i]);
-}
-
-}  // namespace
-
 void CpuEngine::forward(std::span<const SeqInput> batch, std::vector<float>& logits) {
   const Model& m = *model_;
   const ModelConfig& c = m.config;
@@ -213,30 +203,12 @@ void CpuEngine::forward(std::span<const SeqInput> batch, std::vector<float>& log
       rope_cos_[(size_t)t * half + i] = std::cos(a);
       rope_sin_[(size_t)t * half + i] = std::sin(a);
     }
+  // Rotate-half models (not interleaved) store the rotated pairs interleaved: q.k is invariant
+  // under a shared permutation, and this makes HF and GGUF/llama2.c copies of one model compute
+  // bit-identical attention.
   auto rope = [&](float* vec, int n_heads, int t) {
-    const float* cs = rope_cos_.data() + (size_t)t * half;
-    const float* sn = rope_sin_.data() + (size_t)t * half;
-    for (int h = 0; h < n_heads; ++h) {
-      float* v = vec + h * hd;
-      if (c.rope_interleaved) {
-        for (int i = 0; i < half; ++i) {
-          float a = v[2 * i], b = v[2 * i + 1];
-          v[2 * i] = a * cs[i] - b * sn[i];
-          v[2 * i + 1] = a * sn[i] + b * cs[i];
-        }
-      } else {
-        // Rotate-half pairs (i, i + half), then store them interleaved: q.k is invariant under a
-        // shared permutation, and this makes HF and GGUF/llama2.c copies of one model compute
-        // bit-identical attention.
-        float tmp[512];
-        for (int i = 0; i < half; ++i) {
-          float a = v[i], b = v[i + half];
-          tmp[2 * i] = a * cs[i] - b * sn[i];
-          tmp[2 * i + 1] = a * sn[i] + b * cs[i];
-        }
-        std::memcpy(v, tmp, sizeof(float) * hd);
-      }
-    }
+    K.rope(vec, n_heads, hd, rope_cos_.data() + (size_t)t * half, rope_sin_.data() + (size_t)t * half,
+           c.rope_interleaved);
   };
   const float scale = 1.0f / std::sqrt((float)hd);
   // Per-token elementwise work is split across threads only for batches big enough to pay for it.
@@ -252,14 +224,9 @@ void CpuEngine::forward(std::span<const SeqInput> batch, std::vector<float>& log
       ActBuf a(xb_.data(), dim, T, dim, &pool_, act_);
       // The previous layer's FFN residual and this layer's norm, fused into the activation pass.
       a.prep = [&](int64_t t0, int64_t t1) {
-        for (int64_t t = t0; t < t1; ++t) {
-          float* x = x_.data() + t * dim;
-          if (l > 0) {
-            const float* o = tmp_.data() + t * dim;
-            for (int i = 0; i < dim; ++i) x[i] += o[i];
-          }
-          rmsnorm(xb_.data() + t * dim, x, w.attn_norm, dim, c.norm_eps);
-        }
+        for (int64_t t = t0; t < t1; ++t)
+          K.add_rmsnorm(xb_.data() + t * dim, x_.data() + t * dim, l > 0 ? tmp_.data() + t * dim : nullptr,
+                        w.attn_norm, dim, c.norm_eps);
       };
       a.prep_grain = small_grain;
       Matrix ws[3] = {w.wq, w.wk, w.wv};
@@ -345,12 +312,9 @@ void CpuEngine::forward(std::span<const SeqInput> batch, std::vector<float>& log
     {
       ActBuf a(xb_.data(), dim, T, dim, &pool_, act_);
       a.prep = [&](int64_t t0, int64_t t1) {
-        for (int64_t t = t0; t < t1; ++t) {
-          float* x = x_.data() + t * dim;
-          const float* o = tmp_.data() + t * dim;
-          for (int i = 0; i < dim; ++i) x[i] += o[i];
-          rmsnorm(xb_.data() + t * dim, x, w.ffn_norm, dim, c.norm_eps);
-        }
+        for (int64_t t = t0; t < t1; ++t)
+          K.add_rmsnorm(xb_.data() + t * dim, x_.data() + t * dim, tmp_.data() + t * dim, w.ffn_norm, dim,
+                        c.norm_eps);
       };
       a.prep_grain = small_grain;
       Matrix ws[2] = {w.w_gate, w.w_up};
@@ -366,15 +330,11 @@ void CpuEngine::forward(std::span<const SeqInput> batch, std::vector<float>& log
       a.prep_grain = std::max<int64_t>(1, 8192 / ffn);
       matmul(w.w_down, a, tmp_.data(), dim);
     }
-    // (The FFN residual is added by the next layer's first activation pass.)
+    // (The FFN residual is added by the next layer's first activation pass, or by the final norm.)
   }
-  if (c.n_layers > 0)
-    pool_.parallel_for(T, small_grain, [&](int64_t t0, int64_t t1) {
-      for (int64_t t = t0; t < t1; ++t)
-        for (int i = 0; i < dim; ++i) x_[t * dim + i] += tmp_[t * dim + i];
-    });
 
-  // Final norm and classifier, only for the rows that want logits.
+  // Last FFN residual, final norm and classifier, only for the rows that want logits (x_ of the
+  // other rows is left without the last residual; nothing reads it).
   AlignedVec<float>& xo = xo_;
   xo.resize((size_t)n_out * dim);
   {
@@ -383,7 +343,8 @@ void CpuEngine::forward(std::span<const SeqInput> batch, std::vector<float>& log
       int n = (int)s.tokens.size();
       for (int i = 0; i < n; ++i, ++t)
         if (s.all_logits || i == n - 1) {
-          rmsnorm(xo.data() + (size_t)o * dim, x_.data() + (size_t)t * dim, m.out_norm, dim, c.norm_eps);
+          K.add_rmsnorm(xo.data() + (size_t)o * dim, x_.data() + (size_t)t * dim,
+                        c.n_layers > 0 ? tmp_.data() + (size_t)t * dim : nullptr, m.out_norm, dim, c.norm_eps);
           ++o;
         }
     }

@@ -79,6 +79,11 @@ struct KernelTable {
   // in tables without it (the engine then uses attend per query).
   void (*attend16)(const float* q, int64_t q_stride, int nq, int pos0, const float* const* k, const float* const* v,
                    int off, int hd, float scale, float* out, int64_t out_stride, float* scratch);
+  // x += add (when add is set), then out = w * (x / rms(x)), rms with `eps` (RMSNorm).
+  void (*add_rmsnorm)(float* out, float* x, const float* add, const float* w, int n, float eps);
+  // RoPE on n_heads heads of hd floats with per-pair cos/sin (hd/2 each): adjacent pairs when
+  // interleaved, else rotate-half pairs (i, i + hd/2) stored back interleaved (hd <= 512).
+  void (*rope)(float* v, int n_heads, int hd, const float* cs, const float* sn, bool interleaved);
 };
 
 // Best table for this CPU; SGL_CPU_ISA=generic|avx2|avx512 forces one (if the CPU has it).

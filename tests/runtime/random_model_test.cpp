@@ -302,6 +302,69 @@ TEST_CASE("HF (rotate-half) and GGUF (interleaved) copies of a random GQA model 
   std::filesystem::remove_all(dir);
 }
 
+TEST_CASE("RMSNorm (with residual add) and RoPE kernels are bit-identical to the engine's former scalar code") {
+  // The engine calls these per token from the selected table; they must give exactly what its own
+  // loops gave (greedy outputs are compared with llama2.c bit for bit), in every table.
+  std::vector<const cpu::KernelTable*> tables = {&cpu::kernels_generic()};
+  if (cpu::kernels_avx2()) tables.push_back(cpu::kernels_avx2());
+  if (cpu::kernels_avx512()) tables.push_back(cpu::kernels_avx512());
+  const auto& ref = cpu::kernels_generic();
+  for (int n : {8, 37, 288, 290}) {
+    CAPTURE(n);
+    std::vector<float> x(n), add(n), w(n);
+    for (int i = 0; i < n; ++i) {
+      x[i] = std::sin(0.37f * (float)i) * 3.0f;
+      add[i] = std::cos(0.21f * (float)i);
+      w[i] = 1.0f + 0.01f * (float)i;
+    }
+    for (bool with_add : {false, true}) {
+      std::vector<float> xr = x;
+      if (with_add)
+        for (int i = 0; i < n; ++i) xr[i] += add[i];
+      for (const cpu::KernelTable* t : tables) {
+        CAPTURE(t->isa);
+        CAPTURE(with_add);
+        // Exactly the engine's former code, with this table's dot product.
+        float ss = 1.0f / std::sqrt(t->dot(xr.data(), xr.data(), n) / n + 1e-5f);
+        std::vector<float> outr(n);
+        for (int i = 0; i < n; ++i) outr[i] = w[i] * (ss * xr[i]);
+        std::vector<float> xt = x, outt(n);
+        t->add_rmsnorm(outt.data(), xt.data(), with_add ? add.data() : nullptr, w.data(), n, 1e-5f);
+        CHECK(xt == xr);
+        CHECK(outt == outr);
+      }
+    }
+  }
+  for (int hd : {8, 48, 64, 130})
+  for (bool inter : {false, true}) {
+    CAPTURE(hd);
+    CAPTURE(inter);
+    const int nh = 3, half = hd / 2;
+    std::vector<float> v(nh * hd), cs(half), sn(half);
+    for (int i = 0; i < nh * hd; ++i) v[i] = std::sin(0.13f * (float)i) * 2.0f;
+    for (int i = 0; i < half; ++i) {
+      cs[i] = std::cos(0.3f * (float)i + 0.1f);
+      sn[i] = std::sin(0.3f * (float)i + 0.1f);
+    }
+    std::vector<float> vr = v;
+    ref.rope(vr.data(), nh, hd, cs.data(), sn.data(), inter);
+    // The portable table against the formula itself.
+    for (int h = 0; h < nh; ++h)
+      for (int i = 0; i < half; ++i) {
+        const float* src = v.data() + h * hd;
+        float a = inter ? src[2 * i] : src[i], b = inter ? src[2 * i + 1] : src[i + half];
+        CHECK(vr[h * hd + 2 * i] == a * cs[i] - b * sn[i]);
+        CHECK(vr[h * hd + 2 * i + 1] == a * sn[i] + b * cs[i]);
+      }
+    for (const cpu::KernelTable* t : tables) {
+      CAPTURE(t->isa);
+      std::vector<float> vt = v;
+      t->rope(vt.data(), nh, hd, cs.data(), sn.data(), inter);
+      CHECK(vt == vr);
+    }
+  }
+}
+
 TEST_CASE("attention with queries in lanes matches per-query attention (causal mask, odd head sizes)") {
   const auto& best = cpu::kernels();
   if (!best.attend16) {
