@@ -143,12 +143,29 @@ void CpuEngine::matmul3(const Matrix* ws, int nw, ActBuf& a, float* const* ys, c
   // a worker costs more than they do.
   int64_t grain = std::max<int64_t>(16, (total / (4 * pool_.size()) + 15) / 16 * 16);
   if (total * ws[0].cols * a.n < (1 << 15)) grain = total;
-  pool_.parallel_for(total, grain, [&](int64_t b, int64_t e) {
+  auto rows = [&](int64_t b, int64_t e) {
     for (int i = 0; i < nw; ++i) {
       int64_t lo = std::max(b, starts[i]), hi = std::min(e, starts[i + 1]);
       if (lo < hi) K.matmul(ws[i], acts[i], ys[i], ldys[i], lo - starts[i], hi - starts[i]);
     }
-  });
+  };
+  if (cpu::wants_packed(a.n) && grain < total && pool_.size() > 1) {
+    // Prefill (compute-bound): guided chunks, each a 1/(2 * threads) share of the rows still
+    // unclaimed (multiples of 16), so the last chunks are small and threads finish together;
+    // equal chunks of 1/(4 * threads) left one thread waiting about half a chunk per matmul.
+    int64_t bounds[65];
+    int nc = 0;
+    bounds[0] = 0;
+    for (int64_t r = 0; r < total && nc < 63;) {
+      int64_t c = std::max<int64_t>(16, ((total - r) / (2 * pool_.size()) + 15) / 16 * 16);
+      r = std::min(total, r + c);
+      bounds[++nc] = r;
+    }
+    bounds[nc] = total;
+    pool_.parallel_for(nc, 1, [&](int64_t c0, int64_t c1) { rows(bounds[c0], bounds[c1]); });
+    return;
+  }
+  pool_.parallel_for(total, grain, rows);
 }
 
 void CpuEngine::forward(std::span<const SeqInput> batch, std::vector<float>& logits) {
@@ -280,7 +297,9 @@ void CpuEngine::forward(std::span<const SeqInput> batch, std::vector<float>& log
       vp.resize(max_ctx);
       int last_t = -1, last_n = 0;
       for (int64_t it = i0; it < i1; ++it) {
-        const auto [t, nq, h] = att_items_[it];
+        // Items in reverse: later prompt runs see longer contexts and cost more, so the costliest
+        // go first and the last chunks claimed are the cheap ones (less waiting at the join).
+        const auto [t, nq, h] = att_items_[att_items_.size() - 1 - it];
         const SeqInput& s = batch[tok_seq_[t]];
         const int pos = tok_pos_[t], npos = pos + nq;
         if (t != last_t || npos != last_n) {  // slot addresses of the context, shared by the heads

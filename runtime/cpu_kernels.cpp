@@ -44,6 +44,11 @@ void pack_acts_prepare(DType dt, const Acts& a, PackedActs& p) {
 }
 
 void pack_acts_range(DType dt, const Acts& a, PackedActs& p, int64_t t0, int64_t t1) {
+  if (kernels().pack_range && kernels().pack_range(dt, a, p, t0, t1)) return;
+  pack_acts_range_portable(dt, a, p, t0, t1);
+}
+
+void pack_acts_range_portable(DType dt, const Acts& a, PackedActs& p, int64_t t0, int64_t t1) {
   const int64_t K = a.cols;
   const int64_t nb = K / kQBlock;
   // Tokens past a.n in the last group: zero lanes (the kernels compute them and drop them).

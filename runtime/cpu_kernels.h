@@ -52,6 +52,8 @@ void pack_acts(DType dt, const Acts& a, PackedActs& p, ThreadPool* pool = nullpt
 // unset, the rows of a.x are converted to bf16 on the way (kernels().row_to_bf16).
 void pack_acts_prepare(DType dt, const Acts& a, PackedActs& p);
 void pack_acts_range(DType dt, const Acts& a, PackedActs& p, int64_t t0, int64_t t1);
+// The same without the selected table's SIMD packing (for tests).
+void pack_acts_range_portable(DType dt, const Acts& a, PackedActs& p, int64_t t0, int64_t t1);
 // Whether matmul uses PackedActs for this many tokens.
 inline bool wants_packed(int n) { return n >= 8; }
 
@@ -84,6 +86,9 @@ struct KernelTable {
   // RoPE on n_heads heads of hd floats with per-pair cos/sin (hd/2 each): adjacent pairs when
   // interleaved, else rotate-half pairs (i, i + hd/2) stored back interleaved (hd <= 512).
   void (*rope)(float* v, int n_heads, int hd, const float* cs, const float* sn, bool interleaved);
+  // pack_acts_range through register transposes where it can (F32/F16; BF16 from a.x); false
+  // where it cannot (the portable code then packs). nullptr in tables without it.
+  bool (*pack_range)(DType dt, const Acts& a, PackedActs& p, int64_t t0, int64_t t1);
 };
 
 // Best table for this CPU; SGL_CPU_ISA=generic|avx2|avx512 forces one (if the CPU has it).

@@ -175,7 +175,7 @@ TEST_CASE("int8 prefill GEMM (weights unpacked per chunk of 8-row tiles) agrees 
   }
 }
 
-TEST_CASE("bf16 packing straight from f32 rows equals packing pre-converted rows; F32 packing is a transpose") {
+TEST_CASE("bf16 packing straight from f32 rows equals packing pre-converted rows; F32 packing is a transpose (SIMD and portable)") {
   // The engine packs BF16 prefill activations without a.bf (converting each row on the way, in
   // the 16-token group passes it runs in parallel); the packed bytes must be the ones the
   // two-step path (row_to_bf16, then pack) writes, with zero lanes past the last token.
@@ -202,6 +202,11 @@ TEST_CASE("bf16 packing straight from f32 rows equals packing pre-converted rows
     for (int t0 = 0; t0 < N; t0 += 16) cpu::pack_acts_range(DType::BF16, direct, one, t0, std::min(N, t0 + 16));
     CHECK(one.groups == two.groups);
     CHECK(one.xb == two.xb);
+    // The SIMD packing (where the table has one) against the portable code, same input.
+    cpu::PackedActs port;
+    cpu::pack_acts_prepare(DType::BF16, direct, port);
+    for (int t0 = 0; t0 < N; t0 += 16) cpu::pack_acts_range_portable(DType::BF16, direct, port, t0, std::min(N, t0 + 16));
+    CHECK(port.xb == one.xb);
     cpu::pack_acts(DType::F32, a, f);
     bool ok = true;
     for (int g = 0; g < (N + 15) / 16; ++g)
