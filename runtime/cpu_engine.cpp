@@ -50,9 +50,10 @@ struct CpuEngine::ActBuf {
     const int di = (int)dt;
     if ((dt == DType::Q8_0 || dt == DType::Q4_0) && !have_q8) {
       int64_t nb = cols / kQBlock;
-      st.q.resize((size_t)n * cols);
-      st.qd.resize((size_t)n * nb);
-      st.qs.resize((size_t)n * nb);
+      // Grow only (no zero-fill each time the width goes from 288 to 768 and back).
+      if (st.q.size() < (size_t)n * cols) st.q.resize((size_t)n * cols);
+      if (st.qd.size() < (size_t)n * nb) st.qd.resize((size_t)n * nb);
+      if (st.qs.size() < (size_t)n * nb) st.qs.resize((size_t)n * nb);
       a.q = st.q.data();
       a.qd = st.qd.data();
       a.qs = st.qs.data();
@@ -80,7 +81,7 @@ struct CpuEngine::ActBuf {
       prepped = true;
     }
     if (dt == DType::BF16 && !packs && !have_bf) {
-      st.bf.resize((size_t)n * cols);
+      if (st.bf.size() < (size_t)n * cols) st.bf.resize((size_t)n * cols);
       pool->parallel_for(n, 1, [&](int64_t t0, int64_t t1) {
         run_prep(t0, t1);
         for (int64_t t = t0; t < t1; ++t) K.row_to_bf16(x + t * ldx, cols, st.bf.data() + t * cols);

@@ -47,7 +47,7 @@ struct Acts {
 // With a pool, the 16-token groups are packed in parallel.
 void pack_acts(DType dt, const Acts& a, PackedActs& p, ThreadPool* pool = nullptr);
 // The same in two steps, so callers can fuse packing with quantisation: size `p` for a.n tokens
-// (buffers keep their capacity between calls), then pack tokens [t0, t1), which must be whole
+// (buffers only grow, never shrink: their size may exceed what this call uses), then pack tokens [t0, t1), which must be whole
 // 16-token groups (t1 may be a.n); the last group's unused lanes are zeroed. For BF16 with a.bf
 // unset, the rows of a.x are converted to bf16 on the way (kernels().row_to_bf16).
 void pack_acts_prepare(DType dt, const Acts& a, PackedActs& p);
