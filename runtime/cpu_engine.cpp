@@ -231,6 +231,7 @@ void CpuEngine::forward(std::span<const SeqInput> batch, std::vector<float>& log
   const float scale = 1.0f / std::sqrt((float)hd);
   // Per-token elementwise work is split across threads only for batches big enough to pay for it.
   const int64_t small_grain = (int64_t)T * dim < 16384 ? T : 8;
+  bool compact = false;  // the last layer keeps only the rows that want logits (see there)
   // Per-thread attention score buffers sized for the longest context in the batch.
   int max_ctx = 0;
   for (auto& s : batch) max_ctx = std::max(max_ctx, s.pos + (int)s.tokens.size());
@@ -268,27 +269,43 @@ void CpuEngine::forward(std::span<const SeqInput> batch, std::vector<float>& log
         std::memcpy(kv_.v(l, slot), v, sizeof(float) * kvd);
       }
     });
+    // Last layer: every token's K/V is stored, but only the rows that want logits need the rest
+    // (attention output, wo, FFN); keep those rows, in logits order, and drop the others.
+    if (l == c.n_layers - 1 && n_out < T) {
+      int t = 0, o = 0;
+      for (auto& s : batch) {
+        const int n = (int)s.tokens.size();
+        for (int i = 0; i < n; ++i, ++t)
+          if (s.all_logits || i == n - 1) {
+            if (o != t) {
+              std::memcpy(q_.data() + (size_t)o * qd, q_.data() + (size_t)t * qd, sizeof(float) * qd);
+              std::memcpy(x_.data() + (size_t)o * dim, x_.data() + (size_t)t * dim, sizeof(float) * dim);
+              tok_pos_[o] = tok_pos_[t];
+              tok_seq_[o] = tok_seq_[t];
+            }
+            ++o;
+          }
+      }
+      T = n_out;
+      compact = true;
+    }
+    const int64_t grain = compact ? ((int64_t)T * dim < 16384 ? T : 8) : small_grain;
     // Attention: one work item per (token, head).
     int64_t att_work = 0;
     for (int t = 0; t < T; ++t) att_work += (int64_t)(tok_pos_[t] + 1) * qd;
     // Attention work items: (run of up to 16 consecutive prompt tokens of one sequence, head)
     // for the lane kernel, or (single token, head) for decode steps and short runs.
     att_items_.clear();
-    {
-      int t = 0;
-      for (auto& s : batch) {
-        const int n = (int)s.tokens.size();
-        for (int i = 0; i < n;) {
-          const int run = std::min(16, n - i);
-          // The lane kernel assumes every query sees the context from position 0; where a sliding
-          // window cuts it, each query attends on its own.
-          const bool windowed = c.sliding_window > 0 && s.pos + i + run > c.sliding_window;
-          const int nq = (K.attend16 && run >= 4 && !windowed) ? run : 1;
-          for (int h = 0; h < nh; ++h) att_items_.push_back({t + i, nq, h});
-          i += nq;
-        }
-        t += n;
-      }
+    for (int t = 0; t < T;) {
+      int run = 1;
+      while (run < 16 && t + run < T && tok_seq_[t + run] == tok_seq_[t] && tok_pos_[t + run] == tok_pos_[t] + run)
+        ++run;
+      // The lane kernel assumes every query sees the context from position 0; where a sliding
+      // window cuts it, each query attends on its own.
+      const bool windowed = c.sliding_window > 0 && tok_pos_[t] + run > c.sliding_window;
+      const int nq = (K.attend16 && run >= 4 && !windowed) ? run : 1;
+      for (int h = 0; h < nh; ++h) att_items_.push_back({t, nq, h});
+      t += nq;
     }
     auto attention = [&](int64_t i0, int64_t i1) {
       thread_local std::vector<float> sc;
@@ -336,7 +353,7 @@ void CpuEngine::forward(std::span<const SeqInput> batch, std::vector<float>& log
           K.add_rmsnorm(xb_.data() + t * dim, x_.data() + t * dim, tmp_.data() + t * dim, w.ffn_norm, dim,
                         c.norm_eps);
       };
-      a.prep_grain = small_grain;
+      a.prep_grain = grain;
       Matrix ws[2] = {w.w_gate, w.w_up};
       float* ys[2] = {hb_.data(), hb2_.data()};
       int64_t ld[2] = {ffn, ffn};
@@ -363,8 +380,9 @@ void CpuEngine::forward(std::span<const SeqInput> batch, std::vector<float>& log
       int n = (int)s.tokens.size();
       for (int i = 0; i < n; ++i, ++t)
         if (s.all_logits || i == n - 1) {
-          K.add_rmsnorm(xo.data() + (size_t)o * dim, x_.data() + (size_t)t * dim,
-                        c.n_layers > 0 ? tmp_.data() + (size_t)t * dim : nullptr, m.out_norm, dim, c.norm_eps);
+          const size_t r = compact ? (size_t)o : (size_t)t;  // the row of x_/tmp_
+          K.add_rmsnorm(xo.data() + (size_t)o * dim, x_.data() + r * dim,
+                        c.n_layers > 0 ? tmp_.data() + r * dim : nullptr, m.out_norm, dim, c.norm_eps);
           ++o;
         }
     }

@@ -479,3 +479,63 @@ TEST_CASE("a GGUF file's matrices are copied to the arena (file pages dropped); 
   CHECK(last_logits(moved, toks) == last_logits(mapped, toks));
   std::filesystem::remove_all(dir);
 }
+
+TEST_CASE("last layer keeps only the rows that want logits: mixed batch agrees with each sequence on its own") {
+  // The engine drops, after the last layer's K/V store, every row that wants no logits; a batch
+  // of last-token-only and all-logits sequences must give the rows each sequence gives alone with
+  // all its logits (no row dropped), and the K/V written for the dropped rows must be complete
+  // (a decode step after the prefill agrees too).
+  ModelConfig c = tiny();
+  std::vector<std::vector<int32_t>> toks(3);
+  const int lens[3] = {23, 18, 30};
+  const bool all[3] = {false, true, false};
+  for (int s = 0; s < 3; ++s)
+    for (int i = 0; i < lens[s]; ++i) toks[s].push_back((i * 37 + 11 * s + 5) % 320);
+  for (DType dt : {DType::F32, DType::BF16, DType::Q8_0, DType::Q4_0}) {
+    CAPTURE(dtype_name(dt));
+    auto m = std::shared_ptr<Model>(make_random_model(c, dt, 17));
+    auto e = make_cpu_engine(m, {2, 256});
+    std::vector<std::vector<int32_t>> slots(3);
+    std::vector<SeqInput> batch;
+    for (int s = 0; s < 3; ++s) {
+      REQUIRE(e->kv_pool().alloc(lens[s] + 1, slots[s]));
+      batch.push_back(SeqInput{toks[s], 0, slots[s], all[s]});
+    }
+    std::vector<float> lg, dec;
+    e->forward(batch, lg);
+    REQUIRE(lg.size() == (size_t)(1 + 18 + 1) * c.vocab_size);
+    // One decode step of every sequence reads the K/V of all prompt rows.
+    std::vector<int32_t> next = {7, 8, 9};
+    std::vector<SeqInput> step;
+    for (int s = 0; s < 3; ++s) step.push_back(SeqInput{std::span<const int32_t>(&next[s], 1), lens[s], slots[s], false});
+    e->forward(step, dec);
+    size_t row = 0;
+    for (int s = 0; s < 3; ++s) {
+      CAPTURE(s);
+      auto e1 = make_cpu_engine(m, {2, 256});
+      std::vector<int32_t> sl;
+      REQUIRE(e1->kv_pool().alloc(lens[s] + 1, sl));
+      std::vector<float> ref, ref_dec;
+      SeqInput one{toks[s], 0, sl, true};
+      e1->forward(std::span<const SeqInput>(&one, 1), ref);
+      SeqInput one_dec{std::span<const int32_t>(&next[s], 1), lens[s], sl, false};
+      e1->forward(std::span<const SeqInput>(&one_dec, 1), ref_dec);
+      const int nrows = all[s] ? lens[s] : 1;
+      const size_t first = all[s] ? 0 : (size_t)(lens[s] - 1);
+      float md = 0, mx = 0;
+      for (int r = 0; r < nrows; ++r)
+        for (int i = 0; i < c.vocab_size; ++i) {
+          float a = lg[(row + r) * c.vocab_size + i], b = ref[(first + r) * c.vocab_size + i];
+          md = std::max(md, std::fabs(a - b));
+          mx = std::max(mx, std::fabs(b));
+        }
+      for (int i = 0; i < c.vocab_size; ++i) {
+        float a = dec[(size_t)s * c.vocab_size + i], b = ref_dec[i];
+        md = std::max(md, std::fabs(a - b));
+        mx = std::max(mx, std::fabs(b));
+      }
+      CHECK(md <= (dt == DType::BF16 ? 2e-2f : 1e-3f) * mx + 1e-4f);
+      row += nrows;
+    }
+  }
+}
