@@ -165,6 +165,10 @@ void synthetic_vocab(const ModelConfig& c, std::vector<std::string>& pieces, std
     pieces.push_back(buf);
     types.push_back(6);
   }
+  // The word boundary on its own, as every SentencePiece vocabulary has it: without it a space
+  // would be spelled as the three byte tokens of U+2581 and never come back as a space.
+  pieces.push_back("\xe2\x96\x81");
+  types.push_back(1);
   // Meaningless but printable words, so random models print readable gibberish.
   static const char* syl[] = {"ka", "lo", "mi", "ne", "ru", "ta", "vo", "shi", "den", "pa", "qu", "zel", "or", "an", "es", "it"};
   Rng r{42};
