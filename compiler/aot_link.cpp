@@ -58,13 +58,15 @@ std::vector<std::string> aot_link_inputs(std::ostream& err) {
   return inputs;
 }
 
-int link_aot_executable(const std::string& object, const std::string& output, std::ostream& err) {
+int link_aot_executable(const std::string& object, const std::string& output, std::ostream& err,
+                        bool keep_debug_info) {
   std::vector<std::string> inputs = aot_link_inputs(err);
   if (inputs.empty()) return 1;
   const char* cxx_env = std::getenv("CXX");
   std::string cxx = cxx_env && *cxx_env ? cxx_env : SGL_AOT_LINKER;
   std::vector<std::string> args = {cxx, object};
   args.insert(args.end(), inputs.begin(), inputs.end());
+  if (!keep_debug_info) args.push_back("-Wl,--strip-debug");
   args.push_back("-o");
   args.push_back(output);
 

@@ -75,6 +75,27 @@ TEST_CASE("sglc build executables behave exactly like sglc run") {
   fs::remove_all(tmp);
 }
 
+TEST_CASE("sglc build leaves the runtime's debug info out unless -g") {
+  fs::path tmp = fs::temp_directory_path() / ("sgl_aot_debug_" + std::to_string(getpid()));
+  fs::create_directories(tmp);
+  const std::string src = std::string(SGL_SOURCE_DIR) + "/examples/hello.sgl";
+  // Section names live in the ELF's section-name table: ".debug_info" is there only with it.
+  auto has_debug = [](const fs::path& exe) { return test::read_file(exe).find(".debug_info") != std::string::npos; };
+  Result plain = sh(std::string(SGLC_PATH) + " build " + src + " -o " + (tmp / "small").string(), tmp);
+  REQUIRE_MESSAGE(plain.rc == 0, plain.err);
+  Result debug = sh(std::string(SGLC_PATH) + " build -g " + src + " -o " + (tmp / "debug").string(), tmp);
+  REQUIRE_MESSAGE(debug.rc == 0, debug.err);
+  CHECK_FALSE(has_debug(tmp / "small"));
+  CHECK(has_debug(tmp / "debug"));
+  CHECK(fs::file_size(tmp / "small") * 4 < fs::file_size(tmp / "debug"));
+  // Still runs and still names functions (symbols are kept).
+  Result run = sh((tmp / "small").string() + " --model random:stories260K --max-tokens 4", tmp);
+  CHECK_MESSAGE(run.rc == 0, run.err);
+  Result nm = sh("nm " + (tmp / "small").string() + " | grep -c ' T '", tmp);
+  CHECK(std::atoi(nm.out.c_str()) > 100);
+  fs::remove_all(tmp);
+}
+
 TEST_CASE("sglc build reports compile errors like sglc check and writes nothing") {
   fs::path tmp = fs::temp_directory_path() / ("sgl_aot_err_" + std::to_string(getpid()));
   fs::create_directories(tmp);
