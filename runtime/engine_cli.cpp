@@ -43,11 +43,11 @@ Loaded load_all(const std::string& spec, bool need_tokenizer = true) {
 
 std::unique_ptr<Engine> make_engine_for(const std::string& device, std::shared_ptr<const Model> model, int threads,
                                         int32_t kv_slots, DeviceKind* kind, std::string* err) {
+  if (!select_device(device, kind, err)) return nullptr;
   EngineRequest r;
-  r.device = device;
   r.threads = threads;
   r.kv_slots = kv_slots;
-  return make_engine(r, std::move(model), kind, err);
+  return make_engine(r, *kind, std::move(model), err);
 }
 
 double cpu_seconds() {

@@ -12,14 +12,16 @@ bool select_device(const std::string& device, DeviceKind* kind, std::string* err
     *err = "--device must be auto, cpu or cuda, got '" + device + "'";
     return false;
   }
-  if (req == DeviceRequest::Auto) req = DeviceRequest::Cpu;
+  if (req != DeviceRequest::Cuda) {  // auto stays on the CPU engine for now: nothing to probe
+    *kind = DeviceKind::Cpu;
+    return true;
+  }
   return resolve_device(req, probe_devices(), kind, err);
 }
 
-std::unique_ptr<Engine> make_engine(const EngineRequest& r, std::shared_ptr<const Model> model, DeviceKind* kind,
+std::unique_ptr<Engine> make_engine(const EngineRequest& r, DeviceKind kind, std::shared_ptr<const Model> model,
                                     std::string* err) {
-  if (!select_device(r.device, kind, err)) return nullptr;
-  if (*kind == DeviceKind::Cuda) {
+  if (kind == DeviceKind::Cuda) {
     CudaEngineOptions co;
     co.kv_slots = r.kv_slots;
     if (r.kv_mem_fraction > 0) co.kv_mem_fraction = r.kv_mem_fraction;

@@ -14,7 +14,6 @@ namespace sgl {
 struct Model;
 
 struct EngineRequest {
-  std::string device = "auto";  // --device auto|cpu|cuda
   int threads = 0;              // CPU engine threads (0: all cores)
   // KV pool size in token slots. The CPU engine needs it > 0; the CUDA engine sizes the pool from
   // kv_mem_fraction of the free GPU memory after the weights when it is 0.
@@ -25,11 +24,12 @@ struct EngineRequest {
 // Which engine --device selects on this machine. The CUDA engine has not yet run on a GPU
 // (kernels/GPU_TODO.md): until it has, auto means the CPU engine and only an explicit
 // --device cuda selects it. False (and *err set, e.g. "--device cuda: no NVIDIA driver on this
-// machine") when the request cannot be met.
+// machine") when the request cannot be met. Only `cuda` probes the machine's devices.
 bool select_device(const std::string& device, DeviceKind* kind, std::string* err);
 
-// The engine for r.device; null with *err set when it cannot be created. *kind: which one.
-std::unique_ptr<Engine> make_engine(const EngineRequest& r, std::shared_ptr<const Model> model, DeviceKind* kind,
+// The engine of `kind` (from select_device, which callers run once, before sizing its pool);
+// null with *err set when it cannot be created.
+std::unique_ptr<Engine> make_engine(const EngineRequest& r, DeviceKind kind, std::shared_ptr<const Model> model,
                                     std::string* err);
 
 }  // namespace sgl

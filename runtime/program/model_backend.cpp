@@ -86,7 +86,6 @@ class ModelBackend : public Backend {
     std::string why;
     if (!select_device(o.device, &kind, &why)) throw std::runtime_error(why);
     EngineRequest er;
-    er.device = o.device;
     er.threads = o.threads;
     er.kv_mem_fraction = o.mem_fraction_static;
     er.kv_slots = o.kv_slots;
@@ -106,7 +105,7 @@ class ModelBackend : public Backend {
         throw std::invalid_argument("the KV cache budget holds " + std::to_string(er.kv_slots) +
                                     " token slots, less than one page of " + std::to_string(page));
     }
-    engine_ = make_engine(er, model_, &kind, &why);
+    engine_ = make_engine(er, kind, model_, &why);
     if (!engine_) throw std::runtime_error(why);
     sched_ = std::make_unique<serve::Scheduler>(*engine_, o.sched);
     no_cache_ = o.sched.disable_radix_cache;
