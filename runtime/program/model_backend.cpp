@@ -59,7 +59,6 @@ struct Job {
   bool jump = false;
   bool restart = false;           // `main` ended for a jump: submit it again
   int32_t first_cached = -1;      // cached_tokens of the first admission, kept across restarts
-  std::vector<int32_t> prompt0;   // the gen's prompt tokens
   std::vector<int32_t> no_early_stop;  // ids masked out before min_tokens
   int64_t max_new = 0;
   size_t streamed = 0;
@@ -289,7 +288,6 @@ class ModelBackend : public Backend {
       j.jump = jump_forward_ && !g.logprobs;
     }
     if (j.jump) {
-      j.prompt0 = tokens;
       // Bytes forced from the start (a JSON object's first key) go into the first prefill.
       Jump first = try_jump(j, 0);
       if (first == Jump::Stopped) return;  // a stop string inside them: done without a model step
@@ -404,12 +402,10 @@ class ModelBackend : public Backend {
     bool early = static_cast<int64_t>(j.generated.size()) < r->gen.min_tokens;
     // Masks write -inf: they work on a copy (the scheduler's row is const); without one the
     // sampler reads the row itself.
-    std::span<const float> in = logits;
-    if (j.masker || (early && !j.no_early_stop.empty())) {
-      scratch_.assign(logits.begin(), logits.end());
-      in = scratch_;
-    }
-    std::span<float> row(scratch_.data(), in.data() == scratch_.data() ? scratch_.size() : 0);
+    const bool copy = j.masker || (early && !j.no_early_stop.empty());
+    if (copy) scratch_.assign(logits.begin(), logits.end());
+    std::span<float> row = copy ? std::span<float>(scratch_) : std::span<float>();
+    std::span<const float> in = copy ? std::span<const float>(row) : logits;
     const float ninf = -std::numeric_limits<float>::infinity();
     if (j.masker) {
       // 32 tokens per mask word: all-allowed words are skipped, empty ones blanked at once.
@@ -497,9 +493,9 @@ class ModelBackend : public Backend {
   void restart_gen(Job& j) {
     j.restart = false;
     if (j.first_cached < 0) j.first_cached = j.main.cached_tokens;
-    std::vector<int32_t> p = j.prompt0;
-    p.insert(p.end(), j.generated.begin(), j.generated.end());
-    j.main.prompt = std::move(p);
+    // main.prompt always starts with the gen's own prompt (r->prompt_tokens long).
+    j.main.prompt.resize(static_cast<size_t>(j.r->prompt_tokens));
+    j.main.prompt.insert(j.main.prompt.end(), j.generated.begin(), j.generated.end());
     j.main.max_new_tokens = static_cast<int32_t>(
         std::min<int64_t>(j.max_new - static_cast<int64_t>(j.generated.size()), std::numeric_limits<int32_t>::max()));
     enqueue(j, j.main);
