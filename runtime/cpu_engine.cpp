@@ -69,17 +69,6 @@ struct CpuEngine::ActBuf {
       have_packed[di] = packs;
       prepped = true;
     }
-    if (dt == DType::BF16 && packs && !have_packed[di]) {
-      // Prefill: rows are converted to bf16 straight into the packed layout, one pass per
-      // 16-token group (a.bf stays unset: the packed GEMM does not read it).
-      cpu::pack_acts_prepare(dt, a, st.packed[di]);
-      pool->parallel_for(n, 16, [&](int64_t t0, int64_t t1) {
-        run_prep(t0, t1);
-        cpu::pack_acts_range(dt, a, st.packed[di], t0, t1);
-      });
-      have_packed[di] = true;
-      prepped = true;
-    }
     if (dt == DType::BF16 && !packs && !have_bf) {
       if (st.bf.size() < (size_t)n * cols) st.bf.resize((size_t)n * cols);
       pool->parallel_for(n, 1, [&](int64_t t0, int64_t t1) {
@@ -92,7 +81,9 @@ struct CpuEngine::ActBuf {
     a.q = st.q.data();
     a.qd = st.qd.data();
     a.qs = st.qs.data();
-    // F32/F16 prefill (or a second int8 layout): pack, with the prep, one pass per 16-token group.
+    // F32/F16/BF16 prefill (or a second int8 layout): pack, with the prep, one pass per 16-token
+    // group. BF16 rows are converted straight into the packed layout (a.bf stays unset: the packed
+    // GEMM does not read it).
     if (packs && !have_packed[di]) {
       cpu::pack_acts_prepare(dt, a, st.packed[di]);
       pool->parallel_for(n, 16, [&](int64_t t0, int64_t t1) {
