@@ -255,6 +255,16 @@ void Scheduler::finish(Live* l, Finish f, std::vector<Request*>& done, const std
   done.push_back(&r);
 }
 
+void Scheduler::unadmit(Live* l) {
+  cache_->unlock(l->node);
+  std::vector<int32_t>& s = table_->slots(l->row);
+  if (s.size() > l->n_tree) alloc_->free(std::span<const int32_t>(s).subspan(l->n_tree));
+  table_->release(l->row);
+  l->row = -1;
+  l->node = nullptr;
+  l->n_tree = 0;
+}
+
 void Scheduler::retract(Live* l) {
   commit(*l, true);  // what it computed stays cached (evictable); it recomputes the rest later
   l->phase = Phase::Waiting;
@@ -461,11 +471,7 @@ void Scheduler::step(std::vector<Request*>& done) {
           (int64_t)alloc_->free_tokens() + (int64_t)cache_->evictable_tokens() - reserved;
       bool alone = running_.empty() && prefills.empty() && scores.empty() && decode.empty();
       if (!alone && reserve_of(*l) > avail) {  // over the admission budget: wait
-        cache_->unlock(l->node);
-        table_->release(l->row);
-        l->row = -1;
-        l->node = nullptr;
-        l->n_tree = 0;
+        unadmit(l);
         stop = true;
         still.push_back(l);
         continue;
@@ -488,13 +494,7 @@ void Scheduler::step(std::vector<Request*>& done) {
       if (!schedule_chunk(l)) {  // no memory even after evicting: back to the queue
         running_.pop_back();
         l->phase = Phase::Waiting;
-        cache_->unlock(l->node);
-        std::vector<int32_t>& s = table_->slots(l->row);
-        if (s.size() > l->n_tree) alloc_->free(std::span<const int32_t>(s).subspan(l->n_tree));
-        table_->release(l->row);
-        l->row = -1;
-        l->node = nullptr;
-        l->n_tree = 0;
+        unadmit(l);
         stop = true;
         still.push_back(l);
         continue;

@@ -146,6 +146,9 @@ class Scheduler {
   enum class Phase;
   void order_waiting();
   bool ensure_free_pages(int32_t pages);
+  // Undoes an admission that cannot go on (over budget, or no slots): unlocks the matched
+  // prefix, frees slots allocated past it, releases the request's row.
+  void unadmit(Live* l);
   void retract(Live* l);
   void commit(Live& l, bool release);
   void finish(Live* l, Finish f, std::vector<Request*>& done, const std::string& error = {});
