@@ -46,7 +46,7 @@ TEST_CASE("random model written as GGUF reloads with identical logits, every dty
   ModelConfig c = tiny();
   std::vector<int32_t> toks = {1, 70, 300, 5, 9, 260, 33};
   for (DType dt : {DType::F32, DType::F16, DType::BF16, DType::Q8_0, DType::Q4_0}) {
-    CAPTURE(dtype_name(dt));
+    CAPTURE(std::string(dtype_name(dt)));
     std::string p = dir + "/m_" + dtype_name(dt) + ".gguf";
     write_random_gguf(c, dt, 7, p);
     auto a = last_logits(std::shared_ptr<Model>(make_random_model(c, dt, 7)), toks);
@@ -86,7 +86,7 @@ TEST_CASE("SIMD kernels agree with the portable kernels on every dtype and tile 
     for (int64_t K : {64, 96, 172, 288})
     for (int N : {1, 3, 37}) {  // decode GEMV, small-batch tiles, and 3 packed groups (last partial)
       if ((dt == DType::Q8_0 || dt == DType::Q4_0) && K % 32) continue;
-      CAPTURE(dtype_name(dt));
+      CAPTURE(std::string(dtype_name(dt)));
       CAPTURE(K);
       CAPTURE(N);
       const int64_t R = 13;
@@ -145,7 +145,7 @@ TEST_CASE("int8 prefill GEMM (weights unpacked per chunk of 8-row tiles) agrees 
   for (DType dt : {DType::Q8_0, DType::Q4_0})
   for (int64_t K : {64, 288, 768})
   for (int N : {16, 37, 128}) {
-    CAPTURE(dtype_name(dt));
+    CAPTURE(std::string(dtype_name(dt)));
     CAPTURE(K);
     CAPTURE(N);
     const int64_t R = 157;
@@ -232,7 +232,7 @@ TEST_CASE("prefill on packed activations: reused buffers leave no trace; agrees 
   for (int i = 0; i < 40; ++i) a_toks.push_back((i * 53 + 7) % 320);
   for (int i = 0; i < 37; ++i) b_toks.push_back((i * 31 + 3) % 320);
   for (DType dt : {DType::F32, DType::BF16, DType::Q8_0, DType::Q4_0}) {
-    CAPTURE(dtype_name(dt));
+    CAPTURE(std::string(dtype_name(dt)));
     auto m = std::shared_ptr<Model>(make_random_model(c, dt, 11));
     auto run = [&](Engine& e, std::span<const int32_t> toks, int chunk) {
       std::vector<int32_t> slots;
@@ -430,7 +430,7 @@ TEST_CASE("SIMD activation quantisation and bf16 conversion are bit-identical to
 
 TEST_CASE("weights in owned buffers move to one huge-page arena; SGL_NO_HUGE_PAGES=1 leaves them") {
   for (DType dt : {DType::F32, DType::Q4_0}) {
-    CAPTURE(dtype_name(dt));
+    CAPTURE(std::string(dtype_name(dt)));
     ::setenv("SGL_NO_HUGE_PAGES", "1", 1);
     std::shared_ptr<const Model> kept = make_random_model(tiny(), dt);
     ::unsetenv("SGL_NO_HUGE_PAGES");
@@ -492,7 +492,7 @@ TEST_CASE("last layer keeps only the rows that want logits: mixed batch agrees w
   for (int s = 0; s < 3; ++s)
     for (int i = 0; i < lens[s]; ++i) toks[s].push_back((i * 37 + 11 * s + 5) % 320);
   for (DType dt : {DType::F32, DType::BF16, DType::Q8_0, DType::Q4_0}) {
-    CAPTURE(dtype_name(dt));
+    CAPTURE(std::string(dtype_name(dt)));
     auto m = std::shared_ptr<Model>(make_random_model(c, dt, 17));
     auto e = make_cpu_engine(m, {2, 256});
     std::vector<std::vector<int32_t>> slots(3);
@@ -534,7 +534,11 @@ TEST_CASE("last layer keeps only the rows that want logits: mixed batch agrees w
         md = std::max(md, std::fabs(a - b));
         mx = std::max(mx, std::fabs(b));
       }
-      CHECK(md <= (dt == DType::BF16 ? 2e-2f : 1e-3f) * mx + 1e-4f);
+      // BF16, Q8_0 and Q4_0 round the activations (to bf16, to int8 blocks): the batch and the
+      // single run sum in different orders, and one rounding that goes the other way changes the
+      // following layers by the rounding noise itself (about 1e-2; llama.cpp differs from us, and
+      // from itself across CPU variants, the same way; see tests/llama_cpp_external).
+      CHECK(md <= (dt == DType::F32 ? 1e-3f : 2e-2f) * mx + 1e-4f);
       row += nrows;
     }
   }
