@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Writes random-weight GGUF files with `sglc model random` (F32, BF16, Q8_0, Q4_0) and reads them
-# with Hugging Face's independent GGUF parser (check_gguf.mjs). llama.cpp itself is not in Debian
-# 12; this is the next best outside reader. Needs node and the npm registry: without them it says
+# with Hugging Face's independent GGUF parser (check_gguf.mjs); tests/llama_cpp_external has
+# llama.cpp itself compute with them. Needs node and the npm registry: without them it says
 # so and exits 77 (CTest reports the test as skipped).
 # usage: run.sh SGLC WORKDIR
 set -euo pipefail
