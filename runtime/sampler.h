@@ -44,11 +44,23 @@ class Sampler {
   const SamplingParams& params() const { return p_; }
 
  private:
+  int32_t sample_top_k(int32_t V);
+  int32_t sample_full(int32_t V);
   SamplingParams p_;
   std::mt19937_64 rng_;
   std::vector<float> work_;
+  std::vector<float> prob_;  // unnormalised probabilities of the temperature path
   std::vector<int32_t> idx_;
 };
+
+// exp(x) for x <= 0 in float (0 below -87 and for NaN): range reduction to |r| <= ln2/2 and a
+// degree-7 polynomial, relative error below 5e-7. Plain float arithmetic that the compiler
+// vectorises; the baseline ISA has no FMA to contract into, so every machine gets the same bits
+// (seeded sampling reproduces across machines). Exposed for its test.
+float exp_nonpos(float x);
+// The sum over the row of exp_nonpos(x - mx) (mx: the row's maximum), in double: logsumexp for
+// token_logprob and the like, vectorised.
+double sum_exp_shifted(std::span<const float> row, float mx);
 
 // Log-softmax of one row (for scoring and logprobs).
 void log_softmax(std::span<const float> logits, std::vector<float>& out);

@@ -45,32 +45,11 @@ std::string Request::meta_json() const {
   return j.dump();
 }
 
-namespace {
-
-// exp(x) for x <= 0 in float: x = n ln2 + r with |r| <= ln2/2, exp(r) by its degree-6 Taylor
-// polynomial (relative error < 2e-7), 2^n through the exponent bits; 0 below -87. Branch-free, so
-// the loop in token_logprob vectorises; std::exp on doubles was half the time of scoring.
-inline float exp_nonpos(float x) {
-  x = x < -87.0f ? -87.0f : x;
-  // Round to nearest by adding and removing 1.5 * 2^23 (|x * log2 e| < 2^22): no libm call.
-  float n = (x * 1.44269504f + 12582912.0f) - 12582912.0f;
-  float r = x - n * 0.693145752f - n * 1.42860677e-6f;  // ln2 split in two for accuracy
-  float p = 1.0f + r * (1.0f + r * (0.5f + r * (1.0f / 6 + r * (1.0f / 24 + r * (1.0f / 120 + r * (1.0f / 720))))));
-  int32_t bits = ((int32_t)n + 127) << 23;
-  float scale;
-  std::memcpy(&scale, &bits, sizeof scale);
-  return p * scale;
-}
-
-}  // namespace
-
 // log p(token) = x[token] - logsumexp(x) over one logits row (sums in double: 32k terms).
 float token_logprob(std::span<const float> row, int32_t token) {
   float mx = -INFINITY;
   for (float v : row) mx = std::max(mx, v);
-  double sum = 0;
-  for (float v : row) sum += (double)exp_nonpos(v - mx);
-  return row[(size_t)token] - (mx + (float)std::log(sum));
+  return row[(size_t)token] - (mx + (float)std::log(sum_exp_shifted(row, mx)));
 }
 
 bool parse_schedule_policy(const std::string& s, SchedulePolicy* out) {
