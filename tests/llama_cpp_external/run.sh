@@ -14,6 +14,9 @@ if [ "$(uname -m)" != x86_64 ]; then echo "SKIPPED: prebuilt llama.cpp used here
 if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
   echo "SKIPPED: node/npm not installed (needed for node-llama-cpp)"; exit 77
 fi
+if [ "$(node -p 'process.versions.node.split(".")[0]')" -lt 20 ]; then
+  echo "SKIPPED: node-llama-cpp $version needs Node.js >= 20 (this is $(node --version))"; exit 77
+fi
 mkdir -p "$work"
 if [ ! -d "$work/node_modules/@node-llama-cpp/linux-x64" ]; then
   # --ignore-scripts: no postinstall (it would try to download or build); --omit=optional: only
