@@ -14,6 +14,19 @@ __device__ __forceinline__ uint32_t order_key(float f) {
   return (u & 0x80000000u) ? ~u : (u | 0x80000000u);
 }
 
+// Warp-wide (value, index) maximum, ties to the lowest index; every lane gets it.
+__device__ __forceinline__ void warp_argmax(float& best, int& bi) {
+#pragma unroll
+  for (int o = 16; o > 0; o >>= 1) {
+    const float ob = __shfl_xor_sync(0xffffffffu, best, o);
+    const int oi = __shfl_xor_sync(0xffffffffu, bi, o);
+    if (ob > best || (ob == best && oi < bi)) {
+      best = ob;
+      bi = oi;
+    }
+  }
+}
+
 // Block argmax of v (ties to the lowest index) excluding indices in `skip[0..n_skip)`.
 __device__ int block_argmax(const float* v, int vocab, const int32_t* skip, int n_skip, float* red_v, int* red_i) {
   float best = -INFINITY;
@@ -28,15 +41,7 @@ __device__ int block_argmax(const float* v, int vocab, const int32_t* skip, int 
       bi = i;
     }
   }
-#pragma unroll
-  for (int o = 16; o > 0; o >>= 1) {
-    const float ob = __shfl_xor_sync(0xffffffffu, best, o);
-    const int oi = __shfl_xor_sync(0xffffffffu, bi, o);
-    if (ob > best || (ob == best && oi < bi)) {
-      best = ob;
-      bi = oi;
-    }
-  }
+  warp_argmax(best, bi);
   const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5, nw = blockDim.x >> 5;
   __syncthreads();
   if (lane == 0) {
@@ -46,15 +51,7 @@ __device__ int block_argmax(const float* v, int vocab, const int32_t* skip, int 
   __syncthreads();
   best = lane < nw ? red_v[lane] : -INFINITY;
   bi = lane < nw ? red_i[lane] : 0x7fffffff;
-#pragma unroll
-  for (int o = 16; o > 0; o >>= 1) {
-    const float ob = __shfl_xor_sync(0xffffffffu, best, o);
-    const int oi = __shfl_xor_sync(0xffffffffu, bi, o);
-    if (ob > best || (ob == best && oi < bi)) {
-      best = ob;
-      bi = oi;
-    }
-  }
+  warp_argmax(best, bi);
   return bi == 0x7fffffff ? 0 : bi;
 }
 
