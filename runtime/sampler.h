@@ -54,9 +54,9 @@ class Sampler {
 };
 
 // exp(x) for x <= 0 in float (0 below -87 and for NaN): range reduction to |r| <= ln2/2 and a
-// degree-7 polynomial, relative error below 5e-7. Plain float arithmetic that the compiler
-// vectorises; the baseline ISA has no FMA to contract into, so every machine gets the same bits
-// (seeded sampling reproduces across machines). Exposed for its test.
+// degree-7 polynomial, relative error below 5e-7. Four lanes at a time through vector
+// extensions at the baseline ISA (no FMA to contract into), so every machine gets the same bits
+// and the sampler draws the same token from the same logits everywhere. Exposed for its test.
 float exp_nonpos(float x);
 // The sum over the row of exp_nonpos(x - mx) (mx: the row's maximum), in double: logsumexp for
 // token_logprob and the like, vectorised.
